@@ -1,0 +1,252 @@
+/**
+ * Chooses the tfjs backend: hardware WebGPU, else wasm, else cpu; or the one
+ * asked for, failing loudly when it cannot start.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import "@tensorflow/tfjs-backend-wasm";
+import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+
+/** Backends p2p can run on; `auto` picks the fastest that starts. */
+export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
+
+/** Valid values of {@linkcode BackendName}. */
+export const BACKEND_NAMES: readonly BackendName[] = [
+  "auto",
+  "webgpu",
+  "wasm",
+  "cpu",
+];
+
+/** Options of {@linkcode selectBackend}. */
+export interface SelectBackendOptions {
+  /** Backend to use. @default "auto" */
+  backend?: BackendName;
+  /** Let `auto` use a software WebGPU adapter (e.g. llvmpipe). @default false */
+  allowSoftwareGpu?: boolean;
+  /** Where the choice is printed; `null` prints nothing. @default console.error */
+  log?: ((line: string) => void) | null;
+}
+
+/** What {@linkcode selectBackend} chose. */
+export interface BackendChoice {
+  /** The tfjs backend now active. */
+  backend: "webgpu" | "wasm" | "cpu";
+  /** Human-readable description of the device (adapter, or CPU and threads). */
+  adapter: string;
+  /** Why this backend was chosen. */
+  reason: string;
+}
+
+/** What a WebGPU probe found. */
+export interface GpuProbe {
+  /** The adapter, when one was returned. */
+  adapter: GPUAdapter | null;
+  /** `vendor architecture device description`, or why there is none. */
+  description: string;
+  /** Whether the adapter is a software fallback (llvmpipe, SwiftShader). */
+  software: boolean;
+}
+
+/** Asks `navigator.gpu` for an adapter, without throwing. */
+export async function probeGpu(): Promise<GpuProbe> {
+  const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
+  if (!gpu) {
+    return {
+      adapter: null,
+      description: "navigator.gpu is missing",
+      software: false,
+    };
+  }
+  let adapter: GPUAdapter | null = null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
+  } catch (e) {
+    return {
+      adapter: null,
+      description: `requestAdapter() threw: ${(e as Error).message}`,
+      software: false,
+    };
+  }
+  if (!adapter) {
+    return {
+      adapter: null,
+      description: "requestAdapter() returned null",
+      software: false,
+    };
+  }
+  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const a = adapter as GPUAdapter & { isFallbackAdapter?: boolean };
+  const software = Boolean(info?.isFallbackAdapter ?? a.isFallbackAdapter) ||
+    /llvmpipe|swiftshader|lavapipe|software/i.test(
+      `${info?.description} ${info?.device}`,
+    );
+  const description =
+    [info?.vendor, info?.architecture, info?.device, info?.description]
+      .filter((s) => s && String(s).length > 0).join(" ").trim() ||
+    "unnamed adapter";
+  return { adapter, description, software };
+}
+
+async function startWebGpu(adapter: GPUAdapter): Promise<void> {
+  // Our own factory: the stock one passes 'bgra8unorm-storage' as an array, which some
+  // WebGPU implementations reject, and it cannot be told which adapter to use.
+  const features: GPUFeatureName[] = [];
+  for (
+    const f of ["timestamp-query", "bgra8unorm-storage"] as GPUFeatureName[]
+  ) {
+    if (adapter.features.has(f)) features.push(f);
+  }
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures: features,
+    requiredLimits: {
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxBufferSize: l.maxBufferSize,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+    },
+  });
+  if (tf.findBackend("webgpu")) tf.removeBackend("webgpu");
+  tf.registerBackend(
+    "webgpu",
+    () => new WebGPUBackend(device, adapter.info),
+    3,
+  );
+  if (!(await tf.setBackend("webgpu"))) {
+    throw new Error("tf.setBackend('webgpu') returned false");
+  }
+  await tf.ready();
+}
+
+/** Hooks run after a backend starts (e.g. faster kernels for wasm). */
+const afterStart: Map<string, Array<() => void | Promise<void>>> = new Map();
+
+/** Registers `hook` to run each time {@linkcode selectBackend} starts `backend`. */
+export function onBackendStart(
+  backend: "webgpu" | "wasm" | "cpu",
+  hook: () => void | Promise<void>,
+): void {
+  const list = afterStart.get(backend) ?? [];
+  list.push(hook);
+  afterStart.set(backend, list);
+}
+
+async function startCpuBackend(name: "wasm" | "cpu"): Promise<void> {
+  let ok = false;
+  try {
+    ok = await tf.setBackend(name);
+    await tf.ready();
+  } catch (e) {
+    throw new Error(
+      `backend "${name}" failed to start: ${(e as Error).message}`,
+    );
+  }
+  if (!ok || tf.getBackend() !== name) {
+    throw new Error(`backend "${name}" failed to start`);
+  }
+}
+
+/**
+ * Selects and initialises the tfjs backend, prints the choice, and returns it.
+ * `auto` takes a hardware WebGPU adapter, else wasm, else cpu; a software
+ * adapter only with `allowSoftwareGpu`. An explicit backend that cannot start
+ * throws instead of falling back.
+ *
+ * @example
+ * ```ts
+ * import { selectBackend } from "@p2p/backend";
+ * const choice = await selectBackend({ backend: "cpu", log: null });
+ * console.log(choice.backend); // "cpu"
+ * ```
+ */
+export async function selectBackend(
+  options: SelectBackendOptions = {},
+): Promise<BackendChoice> {
+  const wanted = options.backend ?? "auto";
+  if (!BACKEND_NAMES.includes(wanted)) {
+    throw new RangeError(
+      `backend must be one of ${
+        BACKEND_NAMES.join(", ")
+      }, received "${wanted}"`,
+    );
+  }
+  tf.enableProdMode();
+  const log = options.log === undefined
+    ? (s: string) => console.error(s)
+    : options.log;
+  let choice: BackendChoice | undefined;
+  if (wanted === "webgpu" || wanted === "auto") {
+    const probe = await probeGpu();
+    const usable = probe.adapter &&
+      (!probe.software || wanted === "webgpu" || options.allowSoftwareGpu);
+    if (usable) {
+      try {
+        await startWebGpu(probe.adapter!);
+        choice = {
+          backend: "webgpu",
+          adapter: probe.description + (probe.software ? " (software)" : ""),
+          reason: wanted === "webgpu"
+            ? "asked for"
+            : "hardware WebGPU adapter found",
+        };
+      } catch (e) {
+        if (wanted === "webgpu") {
+          throw new Error(
+            `--backend webgpu: could not start on ${probe.description}: ${
+              (e as Error).message
+            }`,
+          );
+        }
+      }
+    } else if (wanted === "webgpu") {
+      throw new Error(
+        `--backend webgpu: no WebGPU adapter (${probe.description})`,
+      );
+    }
+    if (!choice && wanted === "auto") {
+      const why = probe.adapter
+        ? `only a software WebGPU adapter (${probe.description}); allowSoftwareGpu to use it`
+        : `no WebGPU adapter: ${probe.description}`;
+      for (const name of ["wasm", "cpu"] as const) {
+        try {
+          await startCpuBackend(name);
+          choice = {
+            backend: name,
+            adapter: cpuDescription(name),
+            reason: why,
+          };
+          break;
+        } catch (e) {
+          log?.(`p2p: ${name} backend unavailable (${(e as Error).message})`);
+        }
+      }
+    }
+  } else {
+    await startCpuBackend(wanted);
+    choice = {
+      backend: wanted,
+      adapter: cpuDescription(wanted),
+      reason: "asked for",
+    };
+  }
+  if (!choice) {
+    throw new Error("no tfjs backend could start (tried webgpu, wasm, cpu)");
+  }
+  for (const hook of afterStart.get(choice.backend) ?? []) await hook();
+  log?.(
+    `p2p: backend ${choice.backend} on ${choice.adapter} (${choice.reason})`,
+  );
+  return choice;
+}
+
+function cpuDescription(name: "wasm" | "cpu"): string {
+  const cores =
+    (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  return name === "wasm"
+    ? `CPU, ${cores} cores, tfjs-wasm`
+    : `CPU, ${cores} cores, tfjs-cpu`;
+}

@@ -1,0 +1,22 @@
+/**
+ * pix2pix networks on tfjs-layers: the U-Net and ResNet generators, the
+ * PatchGAN and whole-image discriminators, presets that reproduce known
+ * systems, and factories that build a network from its configuration.
+ *
+ * @example
+ * ```ts
+ * import { patchDiscriminator, receptiveField, unet } from "@p2p/models";
+ *
+ * const g = unet({ depth: 5, ngf: 4, size: 32 });
+ * const d = patchDiscriminator({ layers: 3, ndf: 4, size: 32 });
+ * console.log(g.outputs[0].shape, d.outputs[0].shape, receptiveField(3));
+ * // [null, 32, 32, 3] [null, 2, 2, 1] 70
+ * ```
+ *
+ * @module
+ */
+export * from "./unet.ts";
+export * from "./resnet_generator.ts";
+export * from "./patch_discriminator.ts";
+export * from "./image_discriminator.ts";
+export * from "./presets.ts";
