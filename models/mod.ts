@@ -20,3 +20,5 @@ export * from "./resnet_generator.ts";
 export * from "./patch_discriminator.ts";
 export * from "./image_discriminator.ts";
 export * from "./presets.ts";
+export * from "./inference.ts";
+export * from "./metrics.ts";
