@@ -1,0 +1,16 @@
+/**
+ * The p2p command line: `deno task train`, `translate`, `eval`, `data` and
+ * friends. Each command is a thin file over the packages; this module exports
+ * the shared flag parsing and each command's flag table.
+ *
+ * @example
+ * ```ts
+ * import { helpText, TRANSLATE_FLAGS } from "@p2p/cli";
+ * console.log(helpText("usage: deno task translate", TRANSLATE_FLAGS).includes("--checkpoint")); // true
+ * ```
+ *
+ * @module
+ */
+export * from "./args.ts";
+export { sizeMultiple, TRANSLATE_FLAGS } from "./translate.ts";
+export { EVAL_FLAGS, meanMetrics } from "./eval.ts";

@@ -1,0 +1,101 @@
+/**
+ * Translates images with a trained generator.
+ *
+ *   deno task translate --checkpoint runs/facades/checkpoints/latest --input label.png --output photo.png
+ *   deno task translate --checkpoint ckpt --input labels/ --output photos/ --mode eval
+ *
+ * Any image size works (reflect-padded to a multiple of 2^depth, cropped
+ * back); grey or colour as the checkpoint says. Inference flags come from the
+ * checkpoint's config, so none of the training flags are repeated here.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { type BackendName, BACKEND_NAMES, selectBackend } from "@p2p/backend";
+import { type GeneratorConfig, type InferenceMode, INFERENCE_MODES, translate } from "@p2p/models";
+import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
+import { loadGenerator } from "@p2p/train";
+import { setDropoutSeed } from "@p2p/layers";
+import { type FlagTable, intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+
+const USAGE = "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
+
+/** The flags of `deno task translate`. */
+export const TRANSLATE_FLAGS: FlagTable = {
+  checkpoint: { type: "string", help: "Checkpoint directory (holds config.json).", metavar: "DIR" },
+  input: { type: "string", help: "Input image (PNG/JPEG) or folder of images.", metavar: "PATH" },
+  output: { type: "string", help: "Output PNG, or folder (created) when --input is a folder.", metavar: "PATH" },
+  mode: {
+    type: "string",
+    help: "paper: dropout on and batch statistics, as in training; eval: dropout off, running statistics.",
+    default: "paper",
+    choices: INFERENCE_MODES,
+  },
+  backend: { type: "string", help: "tfjs backend.", default: "auto", choices: BACKEND_NAMES },
+  "allow-software-gpu": { type: "boolean", help: "Let auto use a software WebGPU adapter.", default: false },
+  seed: { type: "string", help: "Seed of the dropout masks in paper mode.", default: "0", metavar: "N" },
+};
+
+/** The side multiple a generator needs: 2^depth for a U-Net, 4 for a ResNet. */
+export function sizeMultiple(config: GeneratorConfig): number {
+  return config.kind === "unet" ? 2 ** (config.depth ?? 8) : 4;
+}
+
+const IMAGE = /\.(png|jpe?g)$/i;
+
+async function isDirectory(path: string, flag: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    throw new UsageError(`--${flag} ${path} does not exist`);
+  }
+}
+
+async function main(): Promise<void> {
+  const v = parseFlags(Deno.args, USAGE, TRANSLATE_FLAGS);
+  if (!v) return;
+  for (const f of ["checkpoint", "input", "output"]) {
+    if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
+  }
+  const input = v.input as string, output = v.output as string;
+  const seed = intFlag(v, "seed", 0);
+  const inputIsDir = await isDirectory(input, "input");
+  let files: string[];
+  if (inputIsDir) {
+    files = [];
+    for await (const e of Deno.readDir(input)) if (e.isFile && IMAGE.test(e.name)) files.push(e.name);
+    files.sort();
+    if (files.length === 0) throw new UsageError(`--input ${input} holds no .png/.jpg/.jpeg images`);
+    await Deno.mkdir(output, { recursive: true });
+  } else {
+    if (!IMAGE.test(input)) throw new UsageError(`--input ${input}: expected a .png, .jpg or .jpeg file`);
+    files = [input];
+  }
+  await selectBackend({ backend: v.backend as BackendName, allowSoftwareGpu: v["allow-software-gpu"] as boolean });
+  const { generator, config } = await loadGenerator(v.checkpoint as string);
+  const g = config.generator;
+  const inChannels = (g.inChannels ?? 3) as 1 | 3;
+  const multiple = sizeMultiple(g);
+  const mode = v.mode as InferenceMode;
+  setDropoutSeed(seed);
+  const t0 = performance.now();
+  for (const [i, name] of files.entries()) {
+    const src = inputIsDir ? `${input}/${name}` : name;
+    const dst = inputIsDir ? `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}` : output;
+    const pixels = await readImage(src, { channels: inChannels });
+    const x = imageToTensor(pixels);
+    const batch = x.expandDims(0) as tf.Tensor4D;
+    const y = translate(generator, batch, { mode, multiple });
+    const out = y.squeeze([0]);
+    await writeImage(dst, await tensorToImage(out));
+    tf.dispose([x, batch, y, out]);
+    if (inputIsDir) console.log(`[${i + 1}/${files.length}] ${src} -> ${dst}`);
+    else console.log(`${src} -> ${dst} (${pixels.width}×${pixels.height}, mode ${mode})`);
+  }
+  if (inputIsDir) {
+    console.log(`translated ${files.length} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  generator.dispose();
+}
+
+if (import.meta.main) await runMain(main);
