@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { convTranspose, type SymbolicTensor } from "./conv.ts";
 import { biasBeforeNorm, normalize, type NormKind } from "./norm.ts";
 import { activate, type ActivationKind } from "./activation.ts";
-import { SeededDropout } from "./seeded_dropout.ts";
+import { seededDropout } from "./seeded_dropout.ts";
 
 /** Options of {@linkcode decoderBlock}. */
 export interface DecoderBlockOptions {
@@ -64,7 +64,7 @@ export function decoderBlock(
   });
   y = normalize(y, norm, { seed: seed + 500_000, name: n && `${n}_norm` });
   if (options.dropout) {
-    y = new SeededDropout({ rate: options.dropout, name: n && `${n}_drop` })
+    y = seededDropout({ rate: options.dropout, name: n && `${n}_drop` })
       .apply(y) as SymbolicTensor;
   }
   if (options.skip) {

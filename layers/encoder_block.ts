@@ -4,11 +4,10 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { conv, type SymbolicTensor } from "./conv.ts";
 import { biasBeforeNorm, normalize, type NormKind } from "./norm.ts";
 import { activate, type ActivationKind } from "./activation.ts";
-import { SeededDropout } from "./seeded_dropout.ts";
+import { seededDropout } from "./seeded_dropout.ts";
 
 /** Options of {@linkcode encoderBlock}. */
 export interface EncoderBlockOptions {
@@ -63,7 +62,7 @@ export function encoderBlock(
   });
   y = normalize(y, norm, { seed: seed + 500_000, name: n && `${n}_norm` });
   if (options.dropout) {
-    y = new SeededDropout({ rate: options.dropout, name: n && `${n}_drop` })
+    y = seededDropout({ rate: options.dropout, name: n && `${n}_drop` })
       .apply(y) as SymbolicTensor;
   }
   return y;

@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 /** A tfjs initializer, as the layers factories take it. */
+/** The tfjs initializer returned by `tf.initializers.randomNormal`. */
 export type Initializer = ReturnType<typeof tf.initializers.randomNormal>;
 
 /** A source of distinct integer seeds, one per layer weight. */

@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { ConfigDict, Layer, Shape, Tensor } from "./types.ts";
 
 /** Options of {@linkcode InstanceNormalization}. */
 export interface InstanceNormalizationOptions {
@@ -32,7 +33,7 @@ export class InstanceNormalization extends tf.layers.Layer {
   }
 
   /** Normalises `inputs` over height and width. */
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: Tensor | Tensor[]): Tensor {
     return tf.tidy(() => {
       const x = Array.isArray(inputs) ? inputs[0] : inputs;
       const { mean, variance } = tf.moments(x, [1, 2], true);
@@ -41,8 +42,15 @@ export class InstanceNormalization extends tf.layers.Layer {
   }
 
   /** Serializable configuration. */
-  override getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): ConfigDict {
     return { ...super.getConfig(), epsilon: this.epsilon };
   }
 }
 tf.serialization.registerClass(InstanceNormalization);
+
+/** Creates an {@linkcode InstanceNormalization} layer. */
+export function instanceNormalization(
+  options: InstanceNormalizationOptions = {},
+): Layer {
+  return new InstanceNormalization(options);
+}

@@ -6,12 +6,12 @@ import {
   decoderBlock,
   encoderBlock,
   getDropoutState,
-  InstanceNormalization,
-  ReflectionPadding2D,
-  SeededDropout,
   setDropoutSeed,
   setDropoutState,
 } from "./mod.ts";
+import { InstanceNormalization } from "./instance_norm.ts";
+import { ReflectionPadding2D } from "./reflection_padding.ts";
+import { SeededDropout } from "./seeded_dropout.ts";
 
 tf.enableProdMode();
 await tf.setBackend("cpu");

@@ -19,12 +19,26 @@
  *
  * @module
  */
-export * from "./init.ts";
+export { type SeedSequence, seedSequence } from "./init.ts";
 export * from "./conv.ts";
 export * from "./norm.ts";
 export * from "./activation.ts";
 export * from "./encoder_block.ts";
 export * from "./decoder_block.ts";
-export * from "./instance_norm.ts";
-export * from "./reflection_padding.ts";
-export * from "./seeded_dropout.ts";
+export {
+  instanceNormalization,
+  type InstanceNormalizationOptions,
+} from "./instance_norm.ts";
+export {
+  reflectionPadding2d,
+  type ReflectionPadding2DOptions,
+} from "./reflection_padding.ts";
+export {
+  type DropoutState,
+  getDropoutState,
+  seededDropout,
+  type SeededDropoutOptions,
+  setDropoutSeed,
+  setDropoutState,
+} from "./seeded_dropout.ts";
+export * from "./types.ts";

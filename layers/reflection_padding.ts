@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { ConfigDict, Layer, Shape, Tensor } from "./types.ts";
 
 /** Options of {@linkcode ReflectionPadding2D}. */
 export interface ReflectionPadding2DOptions {
@@ -33,8 +34,8 @@ export class ReflectionPadding2D extends tf.layers.Layer {
   }
 
   /** Output shape: height and width grow by twice the padding. */
-  override computeOutputShape(shape: tf.Shape | tf.Shape[]): tf.Shape {
-    const s = (Array.isArray(shape[0]) ? shape[0] : shape) as tf.Shape;
+  override computeOutputShape(shape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(shape[0]) ? shape[0] : shape) as Shape;
     const p = 2 * this.padding;
     return [
       s[0],
@@ -45,15 +46,22 @@ export class ReflectionPadding2D extends tf.layers.Layer {
   }
 
   /** Pads the input. */
-  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+  override call(inputs: Tensor | Tensor[]): Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
     const p = this.padding;
     return tf.mirrorPad(x, [[0, 0], [p, p], [p, p], [0, 0]], "reflect");
   }
 
   /** Serializable configuration. */
-  override getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): ConfigDict {
     return { ...super.getConfig(), padding: this.padding };
   }
 }
 tf.serialization.registerClass(ReflectionPadding2D);
+
+/** Creates a {@linkcode ReflectionPadding2D} layer. */
+export function reflectionPadding2d(
+  options: ReflectionPadding2DOptions = {},
+): Layer {
+  return new ReflectionPadding2D(options);
+}

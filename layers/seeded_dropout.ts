@@ -6,6 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { ConfigDict, Layer, Shape, Tensor } from "./types.ts";
 
 let dropoutCounter = 0;
 let dropoutBase = 0;
@@ -73,9 +74,9 @@ export class SeededDropout extends tf.layers.Layer {
 
   /** Drops units when `kwargs.training` is true; identity otherwise. */
   override call(
-    inputs: tf.Tensor | tf.Tensor[],
-    kwargs: tf.serialization.ConfigDict,
-  ): tf.Tensor {
+    inputs: Tensor | Tensor[],
+    kwargs: ConfigDict,
+  ): Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs?.training || this.rate === 0) return tf.clone(x);
     const seed = dropoutBase * 7919 + ++dropoutCounter;
@@ -89,8 +90,13 @@ export class SeededDropout extends tf.layers.Layer {
   }
 
   /** Serializable configuration. */
-  override getConfig(): tf.serialization.ConfigDict {
+  override getConfig(): ConfigDict {
     return { ...super.getConfig(), rate: this.rate };
   }
 }
 tf.serialization.registerClass(SeededDropout);
+
+/** Creates a {@linkcode SeededDropout} layer. */
+export function seededDropout(options: SeededDropoutOptions = {}): Layer {
+  return new SeededDropout(options);
+}

@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor4D } from "@p2p/layers";
 import type { LayersModel } from "./unet.ts";
 
 /**
@@ -27,12 +28,12 @@ export interface TranslateOptions {
 
 /** Reflect-pads a `[b, h, w, c]` tensor by `top, bottom, left, right`, even past the image side. */
 export function reflectPad(
-  x: tf.Tensor4D,
+  x: Tensor4D,
   top: number,
   bottom: number,
   left: number,
   right: number,
-): tf.Tensor4D {
+): Tensor4D {
   return tf.tidy(() => {
     let y = x;
     // A 1-pixel side cannot be reflected: repeat it instead.
@@ -75,9 +76,9 @@ export function reflectPad(
  */
 export function translate(
   generator: LayersModel,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   options: TranslateOptions = {},
-): tf.Tensor4D {
+): Tensor4D {
   const mode = options.mode ?? "paper";
   if (!INFERENCE_MODES.includes(mode)) {
     throw new RangeError(`mode must be "paper" or "eval", received "${mode}"`);

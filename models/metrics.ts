@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Tensor4D } from "@p2p/layers";
 
 /** Per-image metrics. */
 export interface ImageMetrics {
@@ -50,8 +51,8 @@ function gaussianWindow(
  * ```
  */
 export async function imageMetrics(
-  output: tf.Tensor,
-  target: tf.Tensor,
+  output: Tensor,
+  target: Tensor,
 ): Promise<ImageMetrics> {
   if (output.shape.join() !== target.shape.join()) {
     throw new RangeError(

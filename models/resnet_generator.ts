@@ -12,8 +12,8 @@ import {
   convTranspose,
   normalize,
   type NormKind,
-  ReflectionPadding2D,
-  SeededDropout,
+  reflectionPadding2d,
+  seededDropout,
   seedSequence,
   type SymbolicTensor,
 } from "@p2p/layers";
@@ -73,7 +73,7 @@ export function resnetGenerator(
     shape: [size, size, options.inChannels ?? 3],
     name: "input",
   });
-  let h = new ReflectionPadding2D({ padding: 3, name: "c1_pad" }).apply(
+  let h = reflectionPadding2d({ padding: 3, name: "c1_pad" }).apply(
     x,
   ) as SymbolicTensor;
   h = conv(h, {
@@ -103,7 +103,7 @@ export function resnetGenerator(
   }
   const f = ngf * 4;
   for (let b = 1; b <= blocks; b++) {
-    let r = new ReflectionPadding2D({ padding: 1, name: `res${b}_pad1` }).apply(
+    let r = reflectionPadding2d({ padding: 1, name: `res${b}_pad1` }).apply(
       h,
     ) as SymbolicTensor;
     r = conv(r, {
@@ -118,11 +118,11 @@ export function resnetGenerator(
     r = normalize(r, norm, { seed: seed(), name: `res${b}_norm1` });
     r = activate(r, "relu", `res${b}_act`);
     if (options.dropout ?? true) {
-      r = new SeededDropout({ rate: 0.5, name: `res${b}_drop` }).apply(
+      r = seededDropout({ rate: 0.5, name: `res${b}_drop` }).apply(
         r,
       ) as SymbolicTensor;
     }
-    r = new ReflectionPadding2D({ padding: 1, name: `res${b}_pad2` }).apply(
+    r = reflectionPadding2d({ padding: 1, name: `res${b}_pad2` }).apply(
       r,
     ) as SymbolicTensor;
     r = conv(r, {
@@ -152,7 +152,7 @@ export function resnetGenerator(
     h = normalize(h, norm, { seed: seed(), name: `up${i + 1}_norm` });
     h = activate(h, "relu", `up${i + 1}_act`);
   }
-  h = new ReflectionPadding2D({ padding: 3, name: "out_pad" }).apply(
+  h = reflectionPadding2d({ padding: 3, name: "out_pad" }).apply(
     h,
   ) as SymbolicTensor;
   h = conv(h, {
