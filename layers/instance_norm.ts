@@ -6,7 +6,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { ConfigDict, Layer, Shape, Tensor } from "./types.ts";
+import type { ConfigDict, Layer, Tensor } from "./types.ts";
 
 /** Options of {@linkcode InstanceNormalization}. */
 export interface InstanceNormalizationOptions {

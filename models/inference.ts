@@ -5,7 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Tensor, Tensor4D } from "@p2p/layers";
+import type { Tensor4D } from "@p2p/layers";
 import type { LayersModel } from "./unet.ts";
 
 /**
