@@ -39,12 +39,16 @@ export class UsageError extends Error {
 /** Renders the help text of a command. */
 export function helpText(usage: string, flags: FlagTable): string {
   const rows = Object.entries(flags).map(([name, f]) => {
-    const left = f.type === "string" ? `--${name} ${f.metavar ?? "VALUE"}` : `--${name}`;
+    const left = f.type === "string"
+      ? `--${name} ${f.metavar ?? "VALUE"}`
+      : `--${name}`;
     const choices = f.choices ? ` (${f.choices.join(" | ")})` : "";
     const def = f.default === undefined ? "" : ` [default: ${f.default}]`;
     return `  ${left.padEnd(28)} ${f.help}${choices}${def}`;
   });
-  return `${usage}\n\nFlags:\n${rows.join("\n")}\n  ${"--help".padEnd(28)} Show this help.`;
+  return `${usage}\n\nFlags:\n${rows.join("\n")}\n  ${
+    "--help".padEnd(28)
+  } Show this help.`;
 }
 
 /**
@@ -61,14 +65,30 @@ export function helpText(usage: string, flags: FlagTable): string {
  * console.log(v?.size); // "64"
  * ```
  */
-export function parseFlags(args: string[], usage: string, flags: FlagTable): FlagValues | null {
-  const options: Record<string, { type: "string" | "boolean" }> = { help: { type: "boolean" } };
-  for (const [name, f] of Object.entries(flags)) options[name] = { type: f.type };
+export function parseFlags(
+  args: string[],
+  usage: string,
+  flags: FlagTable,
+): FlagValues | null {
+  const options: Record<string, { type: "string" | "boolean" }> = {
+    help: { type: "boolean" },
+  };
+  for (const [name, f] of Object.entries(flags)) {
+    options[name] = { type: f.type };
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args, options, strict: true, allowPositionals: false });
+    parsed = parseArgs({
+      args,
+      options,
+      strict: true,
+      allowPositionals: false,
+    });
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
+    const msg = (e as Error).message.replace(
+      /\. To specify a positional argument.*$/s,
+      "",
+    );
     throw new UsageError(`${msg}\nRun with --help to list the flags.`);
   }
   if (parsed.values.help) {
@@ -79,7 +99,9 @@ export function parseFlags(args: string[], usage: string, flags: FlagTable): Fla
   for (const [name, f] of Object.entries(flags)) {
     const v = (parsed.values as FlagValues)[name] ?? f.default;
     if (f.choices && typeof v === "string" && !f.choices.includes(v)) {
-      throw new UsageError(`--${name} must be one of ${f.choices.join(", ")}, received "${v}"`);
+      throw new UsageError(
+        `--${name} must be one of ${f.choices.join(", ")}, received "${v}"`,
+      );
     }
     values[name] = v;
   }
@@ -87,23 +109,44 @@ export function parseFlags(args: string[], usage: string, flags: FlagTable): Fla
 }
 
 /** Reads an integer flag, with bounds; the error names the flag and the value. */
-export function intFlag(values: FlagValues, name: string, min = 1, max = Number.MAX_SAFE_INTEGER): number {
+export function intFlag(
+  values: FlagValues,
+  name: string,
+  min = 1,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = values[name];
   const n = Number(raw);
-  if (typeof raw !== "string" || raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+  if (
+    typeof raw !== "string" || raw.trim() === "" || !Number.isInteger(n) ||
+    n < min || n > max
+  ) {
     throw new UsageError(
-      `--${name} must be an integer${max < Number.MAX_SAFE_INTEGER ? ` in ${min}..${max}` : ` ≥ ${min}`}, received "${raw}"`,
+      `--${name} must be an integer${
+        max < Number.MAX_SAFE_INTEGER ? ` in ${min}..${max}` : ` ≥ ${min}`
+      }, received "${raw}"`,
     );
   }
   return n;
 }
 
 /** Reads a finite number flag; the error names the flag and the value. */
-export function numberFlag(values: FlagValues, name: string, min = -Infinity): number {
+export function numberFlag(
+  values: FlagValues,
+  name: string,
+  min = -Infinity,
+): number {
   const raw = values[name];
   const n = Number(raw);
-  if (typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n) || n < min) {
-    throw new UsageError(`--${name} must be a number${min > -Infinity ? ` ≥ ${min}` : ""}, received "${raw}"`);
+  if (
+    typeof raw !== "string" || raw.trim() === "" || !Number.isFinite(n) ||
+    n < min
+  ) {
+    throw new UsageError(
+      `--${name} must be a number${
+        min > -Infinity ? ` ≥ ${min}` : ""
+      }, received "${raw}"`,
+    );
   }
   return n;
 }

@@ -9,31 +9,78 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, BACKEND_NAMES, selectBackend } from "@p2p/backend";
-import { type ImageMetrics, imageMetrics, type InferenceMode, INFERENCE_MODES, translate } from "@p2p/models";
+import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
+import {
+  type ImageMetrics,
+  imageMetrics,
+  INFERENCE_MODES,
+  type InferenceMode,
+  translate,
+} from "@p2p/models";
 import { type Direction, pairedDataset } from "@p2p/data";
 import { loadGenerator } from "@p2p/train";
 import { setDropoutSeed } from "@p2p/layers";
-import { type FlagTable, intFlag, parseFlags, runMain, UsageError } from "./args.ts";
-import { sizeMultiple } from "./translate.ts";
+import {
+  type FlagTable,
+  intFlag,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
 
 const USAGE = "usage: deno task eval --checkpoint DIR --data DIR [flags]";
 
 /** The flags of `deno task eval`. */
 export const EVAL_FLAGS: FlagTable = {
-  checkpoint: { type: "string", help: "Checkpoint directory (holds config.json).", metavar: "DIR" },
-  data: { type: "string", help: "Paired data set: AB images or A/ and B/ folders, with optional splits.", metavar: "DIR" },
-  split: { type: "string", help: "Split subfolder to score, when the data set has splits.", default: "test" },
+  checkpoint: {
+    type: "string",
+    help: "Checkpoint directory (holds config.json).",
+    metavar: "DIR",
+  },
+  data: {
+    type: "string",
+    help:
+      "Paired data set: AB images or A/ and B/ folders, with optional splits.",
+    metavar: "DIR",
+  },
+  split: {
+    type: "string",
+    help: "Split subfolder to score, when the data set has splits.",
+    default: "test",
+  },
   direction: {
     type: "string",
     help: "AtoB or BtoA; defaults to the checkpoint's training direction.",
     choices: ["AtoB", "BtoA"],
   },
-  mode: { type: "string", help: "paper or eval inference mode.", default: "paper", choices: INFERENCE_MODES },
-  json: { type: "string", help: "Where to write the scores; default <checkpoint>/eval_<split>.json.", metavar: "FILE" },
-  backend: { type: "string", help: "tfjs backend.", default: "auto", choices: BACKEND_NAMES },
-  "allow-software-gpu": { type: "boolean", help: "Let auto use a software WebGPU adapter.", default: false },
-  seed: { type: "string", help: "Seed of the dropout masks in paper mode.", default: "0", metavar: "N" },
+  mode: {
+    type: "string",
+    help: "paper or eval inference mode.",
+    default: "paper",
+    choices: INFERENCE_MODES,
+  },
+  json: {
+    type: "string",
+    help: "Where to write the scores; default <checkpoint>/eval_<split>.json.",
+    metavar: "FILE",
+  },
+  backend: {
+    type: "string",
+    help: "tfjs backend.",
+    default: "auto",
+    choices: BACKEND_NAMES,
+  },
+  "allow-software-gpu": {
+    type: "boolean",
+    help: "Let auto use a software WebGPU adapter.",
+    default: false,
+  },
+  seed: {
+    type: "string",
+    help: "Seed of the dropout masks in paper mode.",
+    default: "0",
+    metavar: "N",
+  },
 };
 
 /** Mean of each metric over the images. */
@@ -42,7 +89,9 @@ export function meanMetrics(rows: readonly ImageMetrics[]): ImageMetrics {
   const finite = rows.filter((r) => Number.isFinite(r.psnr));
   return {
     l1: rows.reduce((s, r) => s + r.l1, 0) / n,
-    psnr: finite.length ? finite.reduce((s, r) => s + r.psnr, 0) / finite.length : Infinity,
+    psnr: finite.length
+      ? finite.reduce((s, r) => s + r.psnr, 0) / finite.length
+      : Infinity,
     ssim: rows.reduce((s, r) => s + r.ssim, 0) / n,
   };
 }
@@ -50,13 +99,20 @@ export function meanMetrics(rows: readonly ImageMetrics[]): ImageMetrics {
 async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, EVAL_FLAGS);
   if (!v) return;
-  for (const f of ["checkpoint", "data"]) if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
+  for (const f of ["checkpoint", "data"]) {
+    if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
+  }
   const seed = intFlag(v, "seed", 0);
-  await selectBackend({ backend: v.backend as BackendName, allowSoftwareGpu: v["allow-software-gpu"] as boolean });
+  await selectBackend({
+    backend: v.backend as BackendName,
+    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
+  });
   const ckpt = v.checkpoint as string;
   const { generator, config } = await loadGenerator(ckpt);
   const g = config.generator;
-  const direction = (v.direction ?? (config.data as { direction?: Direction } | undefined)?.direction ?? "AtoB") as Direction;
+  const direction = (v.direction ??
+    (config.data as { direction?: Direction } | undefined)?.direction ??
+    "AtoB") as Direction;
   const ds = await pairedDataset(v.data as string, {
     split: v.split as string,
     direction,
@@ -76,13 +132,38 @@ async function main(): Promise<void> {
     tf.dispose([pair.a, pair.b, x, y]);
   }
   const mean = meanMetrics(rows);
-  const fmt = (m: ImageMetrics) => `${m.l1.toFixed(4).padStart(8)} ${m.psnr.toFixed(2).padStart(8)} ${m.ssim.toFixed(4).padStart(8)}`;
-  console.log(`checkpoint ${ckpt}, data ${ds.dir} (${ds.layout}, split ${v.split}, ${direction}), ${ds.size} pairs, mode ${mode}`);
-  console.log(`${"image".padEnd(28)} ${"L1".padStart(8)} ${"PSNR dB".padStart(8)} ${"SSIM".padStart(8)}`);
-  if (rows.length <= 20) for (const r of rows) console.log(`${r.name.slice(0, 28).padEnd(28)} ${fmt(r)}`);
+  const fmt = (m: ImageMetrics) =>
+    `${m.l1.toFixed(4).padStart(8)} ${m.psnr.toFixed(2).padStart(8)} ${
+      m.ssim.toFixed(4).padStart(8)
+    }`;
+  console.log(
+    `checkpoint ${ckpt}, data ${ds.dir} (${ds.layout}, split ${v.split}, ${direction}), ${ds.size} pairs, mode ${mode}`,
+  );
+  console.log(
+    `${"image".padEnd(28)} ${"L1".padStart(8)} ${"PSNR dB".padStart(8)} ${
+      "SSIM".padStart(8)
+    }`,
+  );
+  if (rows.length <= 20) {
+    for (const r of rows) {
+      console.log(`${r.name.slice(0, 28).padEnd(28)} ${fmt(r)}`);
+    }
+  }
   console.log(`${"mean".padEnd(28)} ${fmt(mean)}`);
   const json = (v.json as string | undefined) ?? `${ckpt}/eval_${v.split}.json`;
-  const body = JSON.stringify({ checkpoint: ckpt, data: ds.dir, split: v.split, direction, mode, mean, images: rows }, null, 2);
+  const body = JSON.stringify(
+    {
+      checkpoint: ckpt,
+      data: ds.dir,
+      split: v.split,
+      direction,
+      mode,
+      mean,
+      images: rows,
+    },
+    null,
+    2,
+  );
   const tmp = `${json}.tmp-${crypto.randomUUID()}`;
   await Deno.writeTextFile(tmp, body + "\n");
   await Deno.rename(tmp, json);

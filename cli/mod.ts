@@ -12,5 +12,5 @@
  * @module
  */
 export * from "./args.ts";
-export { sizeMultiple, TRANSLATE_FLAGS } from "./translate.ts";
+export { TRANSLATE_FLAGS } from "./translate.ts";
 export { EVAL_FLAGS, meanMetrics } from "./eval.ts";

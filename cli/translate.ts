@@ -11,35 +11,69 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, BACKEND_NAMES, selectBackend } from "@p2p/backend";
-import { type GeneratorConfig, type InferenceMode, INFERENCE_MODES, translate } from "@p2p/models";
+import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
+import {
+  type GeneratorConfig,
+  INFERENCE_MODES,
+  type InferenceMode,
+  translate,
+} from "@p2p/models";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
 import { loadGenerator } from "@p2p/train";
 import { setDropoutSeed } from "@p2p/layers";
-import { type FlagTable, intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+import {
+  type FlagTable,
+  intFlag,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
 
-const USAGE = "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
+const USAGE =
+  "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
 
 /** The flags of `deno task translate`. */
 export const TRANSLATE_FLAGS: FlagTable = {
-  checkpoint: { type: "string", help: "Checkpoint directory (holds config.json).", metavar: "DIR" },
-  input: { type: "string", help: "Input image (PNG/JPEG) or folder of images.", metavar: "PATH" },
-  output: { type: "string", help: "Output PNG, or folder (created) when --input is a folder.", metavar: "PATH" },
+  checkpoint: {
+    type: "string",
+    help: "Checkpoint directory (holds config.json).",
+    metavar: "DIR",
+  },
+  input: {
+    type: "string",
+    help: "Input image (PNG/JPEG) or folder of images.",
+    metavar: "PATH",
+  },
+  output: {
+    type: "string",
+    help: "Output PNG, or folder (created) when --input is a folder.",
+    metavar: "PATH",
+  },
   mode: {
     type: "string",
-    help: "paper: dropout on and batch statistics, as in training; eval: dropout off, running statistics.",
+    help:
+      "paper: dropout on and batch statistics, as in training; eval: dropout off, running statistics.",
     default: "paper",
     choices: INFERENCE_MODES,
   },
-  backend: { type: "string", help: "tfjs backend.", default: "auto", choices: BACKEND_NAMES },
-  "allow-software-gpu": { type: "boolean", help: "Let auto use a software WebGPU adapter.", default: false },
-  seed: { type: "string", help: "Seed of the dropout masks in paper mode.", default: "0", metavar: "N" },
+  backend: {
+    type: "string",
+    help: "tfjs backend.",
+    default: "auto",
+    choices: BACKEND_NAMES,
+  },
+  "allow-software-gpu": {
+    type: "boolean",
+    help: "Let auto use a software WebGPU adapter.",
+    default: false,
+  },
+  seed: {
+    type: "string",
+    help: "Seed of the dropout masks in paper mode.",
+    default: "0",
+    metavar: "N",
+  },
 };
-
-/** The side multiple a generator needs: 2^depth for a U-Net, 4 for a ResNet. */
-export function sizeMultiple(config: GeneratorConfig): number {
-  return config.kind === "unet" ? 2 ** (config.depth ?? 8) : 4;
-}
 
 const IMAGE = /\.(png|jpe?g)$/i;
 
@@ -63,15 +97,26 @@ async function main(): Promise<void> {
   let files: string[];
   if (inputIsDir) {
     files = [];
-    for await (const e of Deno.readDir(input)) if (e.isFile && IMAGE.test(e.name)) files.push(e.name);
+    for await (const e of Deno.readDir(input)) {
+      if (e.isFile && IMAGE.test(e.name)) files.push(e.name);
+    }
     files.sort();
-    if (files.length === 0) throw new UsageError(`--input ${input} holds no .png/.jpg/.jpeg images`);
+    if (files.length === 0) {
+      throw new UsageError(`--input ${input} holds no .png/.jpg/.jpeg images`);
+    }
     await Deno.mkdir(output, { recursive: true });
   } else {
-    if (!IMAGE.test(input)) throw new UsageError(`--input ${input}: expected a .png, .jpg or .jpeg file`);
+    if (!IMAGE.test(input)) {
+      throw new UsageError(
+        `--input ${input}: expected a .png, .jpg or .jpeg file`,
+      );
+    }
     files = [input];
   }
-  await selectBackend({ backend: v.backend as BackendName, allowSoftwareGpu: v["allow-software-gpu"] as boolean });
+  await selectBackend({
+    backend: v.backend as BackendName,
+    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
+  });
   const { generator, config } = await loadGenerator(v.checkpoint as string);
   const g = config.generator;
   const inChannels = (g.inChannels ?? 3) as 1 | 3;
@@ -81,7 +126,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (const [i, name] of files.entries()) {
     const src = inputIsDir ? `${input}/${name}` : name;
-    const dst = inputIsDir ? `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}` : output;
+    const dst = inputIsDir
+      ? `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}`
+      : output;
     const pixels = await readImage(src, { channels: inChannels });
     const x = imageToTensor(pixels);
     const batch = x.expandDims(0) as tf.Tensor4D;
@@ -90,10 +137,16 @@ async function main(): Promise<void> {
     await writeImage(dst, await tensorToImage(out));
     tf.dispose([x, batch, y, out]);
     if (inputIsDir) console.log(`[${i + 1}/${files.length}] ${src} -> ${dst}`);
-    else console.log(`${src} -> ${dst} (${pixels.width}×${pixels.height}, mode ${mode})`);
+    else {console.log(
+        `${src} -> ${dst} (${pixels.width}×${pixels.height}, mode ${mode})`,
+      );}
   }
   if (inputIsDir) {
-    console.log(`translated ${files.length} images in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `translated ${files.length} images in ${
+        ((performance.now() - t0) / 1000).toFixed(1)
+      } s`,
+    );
   }
   generator.dispose();
 }

@@ -7,6 +7,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor4D } from "@p2p/layers";
 import type { LayersModel } from "./unet.ts";
+import type { GeneratorConfig } from "./presets.ts";
+
+/** The side multiple a generator needs: 2^depth for a U-Net, 4 for a ResNet. */
+export function sizeMultiple(config: GeneratorConfig): number {
+  return config.kind === "unet" ? 2 ** (config.depth ?? 8) : 4;
+}
 
 /**
  * How a generator runs at test time: `paper` exactly as in training (dropout
