@@ -13,9 +13,9 @@
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 import {
-  type GeneratorConfig,
   INFERENCE_MODES,
   type InferenceMode,
+  sizeMultiple,
   translate,
 } from "@p2p/models";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
