@@ -15,6 +15,7 @@ import {
   imageMetrics,
   INFERENCE_MODES,
   type InferenceMode,
+  sizeMultiple,
   translate,
 } from "@p2p/models";
 import { type Direction, pairedDataset } from "@p2p/data";
