@@ -1,0 +1,111 @@
+/**
+ * Convolution shapes the fast-kernel tests cover: pix2pix's own layers at a
+ * small size, and odd shapes (batch > 1, one channel, non-square, odd sides,
+ * strides 1, 2 and mixed, 'same', 'valid' and explicit padding, kernels
+ * smaller than the stride).
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+
+/** One convolution: input and filter shapes, stride and padding. */
+export interface ConvCase {
+  /** What the case is about. */
+  name: string;
+  /** Input shape `[batch, height, width, inChannels]`. */
+  x: [number, number, number, number];
+  /** Filter shape `[height, width, inChannels, outChannels]`. */
+  filter: [number, number, number, number];
+  /** Stride. */
+  strides: number | [number, number];
+  /** Padding as tfjs takes it. */
+  pad: "same" | "valid" | number | tf.backend_util.ExplicitPadding;
+}
+
+/** The cases, all small enough to run in milliseconds on the cpu backend. */
+export const CONV_CASES: ConvCase[] = [
+  {
+    name: "pix2pix 4x4 s2 same",
+    x: [1, 16, 16, 3],
+    filter: [4, 4, 3, 8],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "batch 2, odd non-square",
+    x: [2, 9, 7, 3],
+    filter: [4, 4, 3, 5],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "one channel in and out",
+    x: [1, 8, 10, 1],
+    filter: [4, 4, 1, 1],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "s2 valid, odd side",
+    x: [2, 11, 10, 2],
+    filter: [4, 4, 2, 3],
+    strides: 2,
+    pad: "valid",
+  },
+  {
+    name: "s1 3x3 same",
+    x: [2, 9, 7, 3],
+    filter: [3, 3, 3, 1],
+    strides: 1,
+    pad: "same",
+  },
+  {
+    name: "s1 3x2 valid",
+    x: [3, 6, 9, 2],
+    filter: [3, 2, 2, 4],
+    strides: 1,
+    pad: "valid",
+  },
+  {
+    name: "s1 4x4 explicit 1 (PatchGAN)",
+    x: [1, 7, 7, 2],
+    filter: [4, 4, 2, 3],
+    strides: 1,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
+  {
+    name: "mixed strides, uneven explicit pads",
+    x: [1, 10, 13, 2],
+    filter: [4, 4, 2, 3],
+    strides: [2, 3],
+    pad: [[0, 0], [1, 2], [0, 1], [0, 0]],
+  },
+  {
+    name: "1x1 kernel stride 2 (phases with no taps)",
+    x: [3, 7, 6, 4],
+    filter: [1, 1, 4, 2],
+    strides: 2,
+    pad: "valid",
+  },
+  {
+    name: "3x3 kernel stride 2 same, odd",
+    x: [2, 7, 5, 3],
+    filter: [3, 3, 3, 2],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "numeric pad 2, stride 3",
+    x: [1, 11, 8, 2],
+    filter: [5, 4, 2, 3],
+    strides: 3,
+    pad: 2,
+  },
+  {
+    name: "1x1 spatial (U-Net innermost)",
+    x: [2, 2, 2, 6],
+    filter: [4, 4, 6, 5],
+    strides: 2,
+    pad: "same",
+  },
+];
