@@ -1,10 +1,10 @@
 import * as tf from "@tensorflow/tfjs";
 import { strict as assert } from "node:assert";
 import {
-  exportStateDict,
   importStateDict,
   loadStateDict,
   type ReferenceNet,
+  type StateDict,
 } from "./mod.ts";
 
 const DIR = new URL("../tests/fixtures/torch/", import.meta.url);
@@ -40,9 +40,14 @@ const NETS: Record<string, ReferenceNet> = {
   pixel: "pixel",
 };
 
-async function run(name: string, file: string): Promise<number> {
+async function run(
+  name: string,
+  file: string,
+  edit?: (sd: StateDict) => void,
+): Promise<number> {
   const f = manifest.fixtures[name];
   const sd = await loadStateDict(await Deno.readFile(new URL(file, DIR)), file);
+  edit?.(sd);
   const { model, role } = importStateDict(sd, {
     net: NETS[f.spec.net],
     size: f.spec.size,
@@ -69,3 +74,26 @@ for (const name of Object.keys(manifest.fixtures)) {
     }
   });
 }
+
+Deno.test("parity: the comparison detects a wrong layout (negative control)", async () => {
+  // Swap kh and kw of the outermost transposed conv: a plausible layout bug.
+  const err = await run("unet_bn", "unet_bn.pth", (sd) => {
+    const t = sd.get("model.model.3.weight")!;
+    const [a, b, kh, kw] = t.shape;
+    const src = t.data as Float32Array;
+    const out = new Float32Array(src.length);
+    for (let i = 0; i < a * b; i++) {
+      for (let y = 0; y < kh; y++) {
+        for (let x = 0; x < kw; x++) {
+          out[(i * kh + y) * kw + x] = src[(i * kh + x) * kw + y];
+        }
+      }
+    }
+    sd.set("model.model.3.weight", { ...t, data: out });
+  });
+  console.log(`swapped kernel axes: max error ${err.toExponential(2)}`);
+  assert.ok(err > 1e-2, `a wrong layout went unnoticed (error ${err})`);
+  for (const f of Object.values(manifest.fixtures)) {
+    assert.ok(f.outputStd > 0.01, "fixture outputs must not be near-constant");
+  }
+});

@@ -154,8 +154,9 @@ export function inferArchitecture(
       if (!set.has("model.1.weight")) return null;
       let blocks = 0;
       while (set.has(`model.${10 + blocks}.conv_block.1.weight`)) blocks++;
+      // conv2 sits at index 6 after an nn.Dropout, else at 5.
       const dropout = blocks === 0 ||
-        set.has("model.10.conv_block.6.weight");
+        !set.has("model.10.conv_block.5.weight");
       return { kind: "resnet", blocks, dropout };
     }
     case "patch": {

@@ -291,7 +291,12 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<unknown> {
 
 function loadLegacy(bytes: Uint8Array, label: string): unknown {
   const plain = { label, resolve: resolveGlobal(label) };
-  const magic = unpickle(bytes, plain);
+  let magic;
+  try {
+    magic = unpickle(bytes, plain);
+  } catch {
+    magic = { value: null, end: 0 };
+  }
   if (magic.value !== 0x1950a86a20f9469cfc6cn) {
     throw new Error(
       `${label}: neither a zip archive nor a legacy torch.save file (magic number not found)`,
@@ -380,7 +385,15 @@ export async function loadStateDict(
   bytes: Uint8Array,
   label = "state dict",
 ): Promise<StateDict> {
-  let value = await loadTorch(bytes, label);
+  return toStateDict(await loadTorch(bytes, label), label);
+}
+
+/**
+ * Checks that an unpickled value is a state dict and returns it as a
+ * {@linkcode StateDict}: unwraps `{"state_dict": …}` and strips a `module.`
+ * prefix shared by every key.
+ */
+export function toStateDict(value: unknown, label = "state dict"): StateDict {
   if (value instanceof Map && value.get("state_dict") instanceof Map) {
     value = value.get("state_dict");
   }

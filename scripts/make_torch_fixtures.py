@@ -20,6 +20,7 @@ Files: `<name>.pth` (zip format, as torch.save writes by default),
 `<name>_input.bin` / `<name>_output.bin` (float32 little-endian, NCHW) and
 `manifest.json` describing every fixture (network options, shapes, files).
 """
+import collections
 import functools
 import json
 import os
@@ -326,8 +327,21 @@ def make():
         }
         print("%-10s params %6d  output %s  std %.4f" % (
             name, manifest["fixtures"][name]["params"], tuple(y.shape), float(y.std())))
+    # Layout corner cases of the reader: a transposed (non-contiguous) view,
+    # a view at a storage offset sharing its storage, half, bfloat16, int64.
+    base = torch.arange(10, dtype=torch.float32)
+    misc = collections.OrderedDict([
+        ("transposed", torch.arange(6, dtype=torch.float32).reshape(2, 3).t()),
+        ("base", base),
+        ("offset_view", base[3:7]),
+        ("half", torch.tensor([0.5, -2.0, 65504.0], dtype=torch.float16)),
+        ("bfloat16", torch.tensor([1.0, -3.5], dtype=torch.bfloat16)),
+        ("int64", torch.tensor([[1, -2], [3, 2**40]], dtype=torch.int64)),
+    ])
+    torch.save(misc, os.path.join(OUT, "misc.pth"))
+    torch.save(misc, os.path.join(OUT, "misc_legacy.pth"), _use_new_zipfile_serialization=False)
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=1, sort_keys=True)
+        json.dump(manifest, f, indent=2, sort_keys=True)
         f.write("\n")
     total = sum(os.path.getsize(os.path.join(OUT, n)) for n in os.listdir(OUT))
     print("wrote %s (%d bytes)" % (os.path.normpath(OUT), total))
