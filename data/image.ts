@@ -6,6 +6,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { decode, Image } from "imagescript";
+import { decodePng } from "./png.ts";
 
 /** A channel count: 1 (grey) or 3 (RGB). */
 export type Channels = 1 | 3;
@@ -110,7 +111,8 @@ function fromRgba(
 }
 
 /**
- * Decodes PNG or JPEG bytes (alpha is dropped, as PIL's `convert("RGB")` does).
+ * Decodes PNG (our strict decoder, see png.ts) or JPEG (imagescript) bytes;
+ * alpha is dropped, as PIL's `convert("RGB")` does.
  * `name` is used in error messages.
  */
 export async function decodeImage(
@@ -131,20 +133,34 @@ export async function decodeImage(
       `cannot read image '${name}': expected a PNG or JPEG file, received ${what}`,
     );
   }
+  if (isPng) {
+    let png;
+    try {
+      png = decodePng(bytes);
+    } catch (e) {
+      throw new Error(
+        `cannot read image '${name}': ${(e as Error)?.message ?? e}`,
+      );
+    }
+    return toChannels({
+      width: png.width,
+      height: png.height,
+      channels: 3,
+      data: png.rgb,
+    }, channels);
+  }
   let img: unknown;
   try {
     img = await decode(bytes, true);
   } catch (e) {
     throw new Error(
-      `cannot read image '${name}': corrupt or truncated ${
-        isPng ? "PNG" : "JPEG"
-      } (${(e as Error)?.message ?? e})`,
+      `cannot read image '${name}': corrupt or truncated JPEG (${
+        (e as Error)?.message ?? e
+      })`,
     );
   }
   if (!(img instanceof Image) || img.width <= 0 || img.height <= 0) {
-    throw new Error(
-      `cannot read image '${name}': expected a still PNG or JPEG image`,
-    );
+    throw new Error(`cannot read image '${name}': expected a still JPEG image`);
   }
   return fromRgba(img.bitmap, img.width, img.height, channels);
 }

@@ -515,6 +515,15 @@ export function pairedDatasetFromPairs(
   return build(sources, opts, "", "memory", problems);
 }
 
+/** Runs `fn` and returns its result or its error as a settled promise. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
 function build(
   raw: PairSource[],
   opts: ResolvedPairedDatasetOptions,
@@ -595,10 +604,10 @@ function build(
       b: applyTransform(p.b, params, { ...o, name: p.name }),
     };
   };
-  const batch = (
+  const batchSync = (
     indices: readonly number[],
     options: GetOptions = {},
-  ): Promise<PairBatch> => {
+  ): PairBatch => {
     if (indices.length === 0) {
       throw new Error("batch: expected at least one index, received none");
     }
@@ -619,13 +628,17 @@ function build(
       items.forEach((it, k) => buf.set(pixelsToFloat(it[key]), k * per));
       return tf.tensor4d(buf, [items.length, h, w, c], "float32");
     };
-    return Promise.resolve({
+    return {
       a: stack("a", opts.inChannels),
       b: stack("b", opts.outChannels),
       names: items.map((it) => it.name),
       indices: [...indices],
-    });
+    };
   };
+  const batch = (
+    indices: readonly number[],
+    options: GetOptions = {},
+  ): Promise<PairBatch> => settle(() => batchSync(indices, options));
   return {
     dir,
     layout,
@@ -636,14 +649,16 @@ function build(
     source: checkIndex,
     pixels,
     get(i: number, options: GetOptions = {}): Promise<Pair> {
-      const p = pixels(i, options);
-      const t = (im: Pixels): Tensor3D =>
-        tf.tensor3d(
-          pixelsToFloat(im),
-          [im.height, im.width, im.channels],
-          "float32",
-        );
-      return Promise.resolve({ a: t(p.a), b: t(p.b), name: p.name });
+      return settle(() => {
+        const p = pixels(i, options);
+        const t = (im: Pixels): Tensor3D =>
+          tf.tensor3d(
+            pixelsToFloat(im),
+            [im.height, im.width, im.channels],
+            "float32",
+          );
+        return { a: t(p.a), b: t(p.b), name: p.name };
+      });
     },
     batch,
     async *batches(options: BatchesOptions = {}): AsyncGenerator<PairBatch> {
