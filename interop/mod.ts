@@ -23,3 +23,4 @@ export * from "./torch_load.ts";
 export * from "./reference_keys.ts";
 export * from "./convert.ts";
 export * from "./safetensors.ts";
+export * from "./tfjs_export.ts";
