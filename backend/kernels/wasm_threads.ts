@@ -142,7 +142,7 @@ export async function startWasmBackend(threads: number): Promise<WasmStart> {
       (_, i) => realCpus[i % realCpus.length],
     );
     (os as { cpus: () => os.CpuInfo[] }).cpus = () => fakeCpus;
-    URL.createObjectURL = (obj: Blob | MediaSource): string =>
+    URL.createObjectURL = (obj: Blob): string =>
       obj instanceof Blob && obj.type === "application/javascript"
         ? workerPath
         : createObjectURL(obj);
