@@ -9,9 +9,10 @@ import the `.pth` files and compare p2p's output with the saved one; they do
 not need Python. Only regenerating the fixtures does:
 
     /usr/bin/python3 scripts/make_torch_fixtures.py            # write fixtures
-    /usr/bin/python3 scripts/make_torch_fixtures.py check FILE.safetensors NAME
+    /usr/bin/python3 scripts/make_torch_fixtures.py check FILE.safetensors NAME [...]
         # load an exported safetensors file into fixture NAME's network with
         # load_state_dict(strict=True) and compare with the saved output
+        # (interop/torch_python_test.ts runs this when torch is installed)
 
 Needs Debian's python3-torch (`apt-get install -y python3-torch`).
 
@@ -402,8 +403,10 @@ def check(path, name):
 
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "check":
-        if len(sys.argv) != 4:
-            sys.exit("usage: make_torch_fixtures.py check FILE.safetensors FIXTURE_NAME")
-        check(sys.argv[2], sys.argv[3])
+        pairs = sys.argv[2:]
+        if not pairs or len(pairs) % 2:
+            sys.exit("usage: make_torch_fixtures.py check FILE.safetensors FIXTURE_NAME [...]")
+        for i in range(0, len(pairs), 2):
+            check(pairs[i], pairs[i + 1])
     else:
         make()

@@ -1,0 +1,243 @@
+/**
+ * Imports a PyTorch pix2pix `state_dict` (`torch.save` file, e.g. the
+ * reference's `latest_net_G.pth`) as a p2p checkpoint. No Python needed.
+ *
+ *   deno task import --pth latest_net_G.pth --net unet_256 --out runs/facades_pt/checkpoints/latest
+ *   deno task import --pth G.pth --net unet_256 --pth-d D.pth --net-d basic --out DIR
+ *   deno task import --pth D.pth --net basic --out DIR   # adds D to the existing checkpoint DIR
+ *
+ * Sizes (depth, ngf, channels, norm) are read from the file unless given;
+ * given ones are checked against it. Unknown or missing keys and shape
+ * mismatches are reported with every key at fault.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import type { DiscriminatorConfig, GeneratorConfig } from "@p2p/models";
+import {
+  type ImportOptions,
+  type ImportResult,
+  importStateDict,
+  loadStateDict,
+  REFERENCE_NETS,
+  type ReferenceNet,
+} from "@p2p/interop";
+import { loadCheckpoint, saveCheckpoint } from "@p2p/train";
+import {
+  type FlagTable,
+  type FlagValues,
+  intFlag,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
+
+const USAGE =
+  "usage: deno task import --pth FILE --net NET [--pth-d FILE --net-d NET] --out DIR [flags]";
+
+const D_NETS = ["basic", "n_layers", "pixel"];
+
+/** The flags of `deno task import`. */
+export const IMPORT_FLAGS: FlagTable = {
+  pth: {
+    type: "string",
+    help: "state_dict saved by torch.save (zip or legacy format).",
+    metavar: "FILE",
+  },
+  net: {
+    type: "string",
+    help:
+      "Reference network of --pth (--netG or --netD name; unet/resnet/n_layers infer their size).",
+    choices: REFERENCE_NETS,
+  },
+  "pth-d": {
+    type: "string",
+    help: "Optional discriminator state_dict to store beside the generator.",
+    metavar: "FILE",
+  },
+  "net-d": {
+    type: "string",
+    help: "Reference network of --pth-d.",
+    default: "basic",
+    choices: D_NETS,
+  },
+  norm: {
+    type: "string",
+    help:
+      "Normalisation (--norm of the reference); read from the file if absent.",
+    choices: ["batch", "instance"],
+  },
+  ngf: {
+    type: "string",
+    help: "Generator filters; read from the file if absent.",
+    metavar: "N",
+  },
+  ndf: {
+    type: "string",
+    help: "Discriminator filters; read from the file if absent.",
+    metavar: "N",
+  },
+  size: {
+    type: "string",
+    help:
+      "Image side the networks are built for (default: 256 for unet_256/resnet_9blocks, 128 for the 128 nets).",
+    metavar: "N",
+  },
+  "in-channels": {
+    type: "string",
+    help: "Generator input channels; read from the file if absent.",
+    metavar: "N",
+  },
+  "out-channels": {
+    type: "string",
+    help: "Generator output channels; read from the file if absent.",
+    metavar: "N",
+  },
+  direction: {
+    type: "string",
+    help: "Direction the model was trained in (recorded in config.json).",
+    default: "AtoB",
+    choices: ["AtoB", "BtoA"],
+  },
+  out: {
+    type: "string",
+    help: "Checkpoint directory to write (written atomically).",
+    metavar: "DIR",
+  },
+};
+
+function optionalInt(v: FlagValues, name: string): number | undefined {
+  return v[name] === undefined ? undefined : intFlag(v, name);
+}
+
+async function importFile(
+  file: string,
+  options: ImportOptions,
+): Promise<ImportResult> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(file);
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const sd = await loadStateDict(bytes, file);
+  return importStateDict(sd, { ...options, label: file });
+}
+
+function describe(r: ImportResult, file: string): string {
+  const c = r.config as unknown as Record<string, unknown>;
+  const sizes = Object.entries(c)
+    .filter(([k]) => !["kind", "seed", "bias", "padding", "output"].includes(k))
+    .map(([k, v]) => `${k} ${v}`).join(", ");
+  return `${file}: ${r.role} ${c.kind} (${sizes}), ${
+    r.model.trainableWeights.reduce((n, w) =>
+      n + w.shape.reduce((a, b) => a! * b!, 1)!, 0)
+  } parameters${
+    r.ignored.length ? `; ignored ${r.ignored.length} num_batches_tracked` : ""
+  }`;
+}
+
+async function hasCheckpoint(dir: string): Promise<boolean> {
+  try {
+    await Deno.stat(`${dir}/config.json`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const v = parseFlags(Deno.args, USAGE, IMPORT_FLAGS);
+  if (!v) return;
+  for (const f of ["pth", "net", "out"]) {
+    if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
+  }
+  await tf.setBackend("cpu");
+  const out = v.out as string;
+  const net = v.net as ReferenceNet;
+  const size = optionalInt(v, "size");
+  const norm = v.norm as "batch" | "instance" | undefined;
+  const first = await importFile(v.pth as string, {
+    net,
+    norm,
+    ngf: optionalInt(v, D_NETS.includes(net) ? "ndf" : "ngf"),
+    inChannels: optionalInt(v, "in-channels"),
+    outChannels: optionalInt(v, "out-channels"),
+    size,
+  });
+  console.log(describe(first, v.pth as string));
+
+  if (first.role === "discriminator") {
+    // A discriminator alone is added to an existing checkpoint.
+    if (v["pth-d"]) {
+      throw new UsageError(
+        `--net ${net} is a discriminator; give the generator with --pth and the discriminator with --pth-d`,
+      );
+    }
+    if (!(await hasCheckpoint(out))) {
+      throw new UsageError(
+        `--net ${net} imports a discriminator, and a p2p checkpoint needs a generator: import the generator first (--pth G.pth --net unet_256 --out ${out}), or give both (--pth G.pth --net … --pth-d D.pth --net-d ${net})`,
+      );
+    }
+    const ckpt = await loadCheckpoint(out, { optimizer: false });
+    await saveCheckpoint(out, {
+      generator: ckpt.generator,
+      generatorConfig: ckpt.config.generator,
+      discriminator: first.model,
+      discriminatorConfig: first.config as DiscriminatorConfig,
+      train: {
+        ...ckpt.config.train,
+        importedDiscriminator: { file: v.pth, net },
+      },
+      data: ckpt.config.data,
+      epoch: ckpt.config.epoch,
+      step: ckpt.config.step,
+      rng: ckpt.config.rng,
+      dropout: ckpt.config.dropout,
+    });
+    console.log(`added the discriminator to ${out}`);
+    return;
+  }
+
+  const g = first.config as GeneratorConfig;
+  let discriminator: ImportResult | null = null;
+  if (v["pth-d"]) {
+    const inC = g.inChannels ?? 3, outC = g.outChannels ?? 3;
+    discriminator = await importFile(v["pth-d"] as string, {
+      net: v["net-d"] as ReferenceNet,
+      norm,
+      ngf: optionalInt(v, "ndf"),
+      inChannels: inC,
+      outChannels: outC,
+      size: g.size ?? null,
+    });
+    console.log(describe(discriminator, v["pth-d"] as string));
+  }
+  const side = g.size ?? (g.kind === "unet" ? 2 ** (g.depth ?? 8) : 256);
+  await saveCheckpoint(out, {
+    generator: first.model,
+    generatorConfig: g,
+    discriminator: discriminator?.model ?? null,
+    discriminatorConfig: (discriminator?.config as DiscriminatorConfig) ??
+      null,
+    train: {
+      preset: "reference",
+      importedFrom: {
+        generator: { file: v.pth, net },
+        ...(discriminator
+          ? { discriminator: { file: v["pth-d"], net: v["net-d"] } }
+          : {}),
+      },
+    },
+    data: {
+      direction: v.direction as "AtoB" | "BtoA",
+      inChannels: g.inChannels ?? 3,
+      outChannels: g.outChannels ?? 3,
+      size: side,
+      source: `imported from ${v.pth}`,
+    },
+  });
+  console.log(`wrote ${out}`);
+}
+
+if (import.meta.main) await runMain(main);
