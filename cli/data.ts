@@ -60,7 +60,7 @@ ${names}
   --out DIR      output folder, new or empty (required)
   --count N      pairs over all splits (default ${DEFAULTS.count})
   --size N       side of A and B in pixels, 16..4096 (default ${DEFAULTS.size})
-  --seed N       generator seed, an integer (default ${DEFAULTS.seed})
+  --seed N       generator seed, an integer; negative as --seed=-3 (default ${DEFAULTS.seed})
   --force        replace DIR if it holds a data set written earlier (default false)
   -h, --help     show this help (default false)
 `;

@@ -108,24 +108,16 @@ export interface FacadeScene {
 
 const WALLS: readonly Rgb[] = [
   [200, 172, 128], // sandstone
-  [218, 204, 172], // beige
-  [168, 162, 154], // grey
   [164, 88, 62], // brick red
   [228, 220, 198], // cream
   [196, 136, 92], // terracotta
-  [204, 178, 168], // dusty pink
 ];
 const BLINDS: readonly Rgb[] = [[70, 110, 72], [122, 82, 52], [212, 210, 200], [
   82,
   102,
   124,
 ]];
-const FRAMES: readonly Rgb[] = [
-  [236, 234, 228],
-  [236, 234, 228],
-  [92, 64, 44],
-  [60, 62, 66],
-];
+const FRAMES: readonly Rgb[] = [[236, 234, 228], [92, 64, 44]];
 const DOORS: readonly Rgb[] = [[96, 62, 40], [62, 42, 30], [44, 66, 54], [
   72,
   72,
@@ -170,7 +162,8 @@ export function facadeScene(size: number, rng: Rng): FacadeScene {
   add("facade", rect(bx0, skyH, bx1, S));
 
   let fx0 = bx0, fx1 = bx1;
-  if (rng.chance(0.3)) {
+  const hasPillars = rng.chance(0.3);
+  if (hasPillars) {
     const pw = px(rng.range(0.03, 0.055), 2);
     add("pillar", rect(bx0, skyH, bx0 + pw, S));
     add("pillar", rect(bx1 - pw, skyH, bx1, S));
@@ -323,23 +316,27 @@ export function facadeScene(size: number, rng: Rng): FacadeScene {
     }
   }
 
-  const wallBase = rng.pick(WALLS);
-  const isBrickColour = wallBase === WALLS[3] || wallBase === WALLS[5];
-  const brick = rng.chance(isBrickColour ? 0.75 : 0.15)
-    ? Math.max(3, Math.round(S / 40))
-    : 0;
+  // The wall follows the labels' style, so a model can infer it from the map:
+  // pillars -> brick (courses, dark frames) or terracotta with moldings;
+  // no pillars -> cream with moldings, else sandstone.
+  const wallBase = hasPillars
+    ? (hasMolding ? WALLS[3] : WALLS[1])
+    : hasMolding
+    ? WALLS[2]
+    : WALLS[0];
+  const brick = hasPillars && !hasMolding ? Math.max(3, Math.round(S / 40)) : 0;
   return {
     size: S,
     noiseSeed: rng.int(4294967296),
     elements: els,
-    wall: jitterColor(wallBase, 12, rng),
+    wall: jitterColor(wallBase, 8, rng),
     stone: jitterColor([226, 220, 204], 8, rng),
     blind: jitterColor(rng.pick(BLINDS), 10, rng),
-    frame: rng.pick(FRAMES),
+    frame: brick > 0 ? FRAMES[1] : FRAMES[0],
     door: jitterColor(rng.pick(DOORS), 8, rng),
     sign: rng.pick(SIGNS),
     brick,
-    light: rng.range(0.9, 1.08),
+    light: rng.range(0.95, 1.05),
   };
 }
 
@@ -606,13 +603,15 @@ function drawWindow(
   const frame: Rgb = night
     ? (e.lit ? [40, 32, 24] : [16, 16, 22])
     : scene.frame;
-  const bars = w >= 10 && h >= 10;
+  // Frames only where there is room for glass inside them (none on tiny windows).
+  const framed = w >= 8 && h >= 8;
+  const bars = w >= 14 && h >= 14;
   const midX = r.x0 + Math.floor(w / 2);
   const transom = r.y0 + Math.round(h * 0.32);
   const cx = (r.x0 + r.x1 - 1) / 2, cy = (r.y0 + r.y1 - 1) / 2;
   cv.shade(r, (x, y, u, v, o) => {
-    const onFrame = x < r.x0 + fw || x >= r.x1 - fw || y < r.y0 + fw ||
-      y >= r.y1 - fw ||
+    const onFrame = (framed &&
+      (x < r.x0 + fw || x >= r.x1 - fw || y < r.y0 + fw || y >= r.y1 - fw)) ||
       (bars &&
         ((x >= midX - (fw >> 1) && x < midX - (fw >> 1) + fw && y > transom) ||
           (y >= transom && y < transom + fw)));
@@ -623,7 +622,7 @@ function drawWindow(
       return;
     }
     if (!night) {
-      mix([150, 170, 192], [34, 44, 60], Math.pow(v, 0.8), o);
+      mix([128, 146, 168], [26, 34, 48], Math.pow(v, 0.8), o);
       const streak = 26 *
         Math.max(0, 1 - Math.abs(u - (1 - v) * 0.7 - 0.1) * 6);
       o[0] += t + streak + fine(4);

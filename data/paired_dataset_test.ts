@@ -242,7 +242,7 @@ Deno.test("bad input: a channel count that is not 1 or 3; bad options", async ()
   });
 });
 
-Deno.test("jitter keeps A and B aligned: identical halves stay identical; B = 255 - A stays complementary", async () => {
+Deno.test("jitter keeps A and B aligned: identical halves stay identical; B = 255 - A stays complementary", () => {
   const g = coordImage(40, 40);
   const inv = makeImage(40, 40, (x, y, c) => 255 - pixelAt(g, x, y)[c]);
   const same = pairedDatasetFromPairs([{ name: "same", a: g, b: g }, {
@@ -271,7 +271,7 @@ Deno.test("jitter keeps A and B aligned: identical halves stay identical; B = 25
   assert.ok(seen.size > 6, `expected different crops, saw ${seen.size}`);
 });
 
-Deno.test("jitter offsets and flips read back from a gradient (crop only)", async () => {
+Deno.test("jitter offsets and flips read back from a gradient (crop only)", () => {
   const g = coordImage(24, 20); // red = 3x, green = 3y
   const ds = pairedDatasetFromPairs([{ name: "g", a: g, b: g }], {
     preprocess: "crop",
@@ -308,7 +308,7 @@ Deno.test("jitter offsets and flips read back from a gradient (crop only)", asyn
   );
 });
 
-Deno.test("no jitter: the test-time transform (resize to cropSize, no flip) is deterministic", async () => {
+Deno.test("no jitter: the test-time transform (resize to cropSize, no flip) is deterministic", () => {
   const g = coordImage(40, 40);
   const ds = pairedDatasetFromPairs([{ name: "g", a: g, b: g }], {
     loadSize: 36,
