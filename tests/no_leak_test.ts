@@ -23,7 +23,9 @@ Deno.test("forward + backward leaves tf.memory().numTensors unchanged", async ()
         tf.mul(100, tf.losses.absoluteDifference(y, fake)),
       ) as tf.Scalar;
     }, vars);
-    opt.applyGradients(grads as tf.NamedTensorMap as Record<string, tf.Variable>);
+    opt.applyGradients(
+      grads as tf.NamedTensorMap as Record<string, tf.Variable>,
+    );
     tf.dispose([value, ...Object.values(grads)]);
   };
   pass(); // the optimizer creates its slots on the first step
