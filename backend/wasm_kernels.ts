@@ -1,13 +1,25 @@
 /**
- * Registers p2p's fast kernels on the tfjs wasm backend: a
- * `Conv2DBackpropFilter` (tfjs-wasm has none, so training throws without it)
- * and a `Conv2DBackpropInput` built on XNNPACK convolutions (the stock one is
- * a plain loop and takes most of a training step).
+ * Registers p2p's fast kernels on the tfjs wasm backend.
+ *
+ * - Always: a `Conv2DBackpropFilter` (tfjs-wasm has none, so training throws
+ *   without it) and a `Conv2DBackpropInput` built on XNNPACK convolutions (the
+ *   stock one is a plain loop and takes most of a training step).
+ * - When a native BLAS loads (OpenBLAS through Deno FFI; needs `--allow-ffi`):
+ *   `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter`
+ *   as im2col + `sgemm` on the wasm heap, several times faster again.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
+import { type Blas, loadBlas } from "./kernels/blas.ts";
+import {
+  conv2DBackpropFilterBlas,
+  conv2DBackpropInputBlas,
+  conv2DBlas,
+  fusedConv2DBlas,
+  releaseBlasScratch,
+} from "./kernels/blas_conv.ts";
 import {
   backpropFilterDeps,
   conv2DBackpropFilterWasm,
@@ -18,36 +30,76 @@ import {
 } from "./kernels/conv2d_backprop_input.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
 
+export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
+
 const BACKEND = "wasm";
 
-/** Kernel configs as they were before registration, to restore them. */
-let stock: Map<string, tf.KernelConfig | undefined> | undefined;
+/** Options of {@linkcode registerFastWasmKernels}. */
+export interface FastWasmKernelsOptions {
+  /**
+   * Native BLAS for the convolutions: `"auto"` loads OpenBLAS when the `ffi`
+   * permission is granted and the library is installed, `"off"` never does, a
+   * path loads that library (or fails loudly).
+   * @default "auto"
+   */
+  blas?: "auto" | "off" | string;
+  /** Threads of the native BLAS. @default navigator.hardwareConcurrency */
+  blasThreads?: number;
+}
+
+/** What {@linkcode registerFastWasmKernels} registered. */
+export interface FastWasmKernels {
+  /** Kernel names now replaced on the wasm backend. */
+  kernels: string[];
+  /** The native BLAS library in use, or `null` (XNNPACK-only kernels). */
+  blas: string | null;
+  /** Threads of the native BLAS (0 without one). */
+  blasThreads: number;
+  /** Why there is no native BLAS, when there is none. */
+  note?: string;
+}
+
+interface Registered {
+  info: FastWasmKernels;
+  stock: Map<string, tf.KernelConfig | undefined>;
+  blas?: Blas;
+}
+
+let registered: Registered | undefined;
+
+/** What is registered now, or `null` when p2p's wasm kernels are not. */
+export function fastWasmKernels(): FastWasmKernels | null {
+  return registered ? { ...registered.info } : null;
+}
 
 /** Whether p2p's fast wasm kernels are registered now. */
 export function fastWasmKernelsRegistered(): boolean {
-  return stock !== undefined;
+  return registered !== undefined;
 }
 
 function lookup(name: string): tf.KernelConfig | undefined {
-  try {
-    return tf.getKernel(name, BACKEND);
-  } catch {
-    return undefined;
-  }
+  return tf.getKernel(name, BACKEND) ?? undefined;
 }
 
-function replace(config: tf.KernelConfig): void {
-  if (lookup(config.kernelName) !== undefined) {
-    tf.unregisterKernel(config.kernelName, BACKEND);
+function stockKernel(name: string): tf.KernelConfig {
+  const config = lookup(name);
+  if (config === undefined) {
+    throw new Error(
+      `registerFastWasmKernels: the wasm backend's ${name} kernel is not registered ` +
+        "(is @tensorflow/tfjs-backend-wasm loaded?)",
+    );
   }
-  tf.registerKernel(config);
+  return config;
 }
+
+type KernelImpl = (args: never) => tf.TensorInfo;
 
 /**
- * Registers the fast `Conv2DBackpropInput` and the `Conv2DBackpropFilter`
- * kernels on the `wasm` backend. Idempotent: calling it again does nothing.
- * Call it once the wasm backend is set (or before: the kernels carry the
- * stock kernel's setup along).
+ * Registers p2p's kernels on the `wasm` backend (see the module doc).
+ * Idempotent: while registered, calling it again returns what is registered
+ * (call {@linkcode unregisterFastWasmKernels} first to change options). Call
+ * it after `tf.setBackend("wasm")`, or before: the kernels carry the stock
+ * kernels' setup along.
  *
  * @example
  * ```ts
@@ -55,55 +107,105 @@ function replace(config: tf.KernelConfig): void {
  * import { registerFastWasmKernels } from "./wasm_kernels.ts";
  *
  * await tf.setBackend("wasm");
- * registerFastWasmKernels();
- * const [dw] = tf.grads((w: tf.Tensor4D) =>
- *   tf.conv2d(tf.ones([1, 8, 8, 2]) as tf.Tensor4D, w, 2, "same").sum()
+ * registerFastWasmKernels({ blas: "off" });
+ * const [dw] = tf.grads((w: tf.Tensor) =>
+ *   tf.conv2d(tf.ones([1, 8, 8, 2]) as tf.Tensor4D, w as tf.Tensor4D, 2, "same").sum()
  * )([tf.ones([4, 4, 2, 3])]);
  * console.log(dw.shape); // [4, 4, 2, 3]
  * ```
  */
-export function registerFastWasmKernels(): void {
-  if (stock !== undefined) return;
-  const stockInput = lookup("Conv2DBackpropInput");
-  if (stockInput === undefined) {
-    throw new Error(
-      "registerFastWasmKernels: the wasm backend's Conv2DBackpropInput kernel is not registered " +
-        "(is @tensorflow/tfjs-backend-wasm loaded?)",
-    );
+export function registerFastWasmKernels(
+  options: FastWasmKernelsOptions = {},
+): FastWasmKernels {
+  if (registered) return { ...registered.info };
+  const wanted = options.blas ?? "auto";
+  const why: string[] = [];
+  let blas: Blas | undefined;
+  if (wanted !== "off") {
+    blas = loadBlas({
+      path: wanted === "auto" ? undefined : wanted,
+      threads: options.blasThreads,
+    }, why);
+    if (!blas && wanted !== "auto") {
+      throw new Error(
+        `registerFastWasmKernels: blas "${wanted}" did not load: ${
+          why.join("; ")
+        }`,
+      );
+    }
+  } else {
+    why.push('blas "off"');
   }
-  const saved = new Map<string, tf.KernelConfig | undefined>();
-  saved.set("Conv2DBackpropInput", stockInput);
-  saved.set("Conv2DBackpropFilter", lookup("Conv2DBackpropFilter"));
-  const inputDeps = backpropInputDeps(
-    stockInput.kernelFunc as unknown as DirectKernel,
-  );
+
+  const names = blas
+    ? ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"]
+    : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
+  const stock = new Map<string, tf.KernelConfig | undefined>();
+  for (const name of names) stock.set(name, lookup(name));
+  const stockInput = stockKernel("Conv2DBackpropInput");
+  const stockConv = stockKernel("Conv2D");
+  const stockFused = stockKernel("FusedConv2D");
+  const asDirect = (c: tf.KernelConfig) =>
+    c.kernelFunc as unknown as DirectKernel;
+  // The XNNPACK-based kernels call the stock Conv2D, Transpose and Slice.
+  const inputDeps = backpropInputDeps(asDirect(stockInput));
+  inputDeps.conv2d = asDirect(stockConv);
   const filterDeps = backpropFilterDeps();
-  replace({
-    kernelName: "Conv2DBackpropInput",
-    backendName: BACKEND,
-    setupFunc: stockInput.setupFunc,
-    kernelFunc: ((args: Parameters<typeof conv2DBackpropInputFast>[0]) =>
-      conv2DBackpropInputFast(args, inputDeps)) as unknown as tf.KernelFunc,
-  });
-  replace({
-    kernelName: "Conv2DBackpropFilter",
-    backendName: BACKEND,
-    kernelFunc: ((args: Parameters<typeof conv2DBackpropFilterWasm>[0]) =>
-      conv2DBackpropFilterWasm(args, filterDeps)) as unknown as tf.KernelFunc,
-  });
-  stock = saved;
+  filterDeps.conv2d = asDirect(stockConv);
+
+  const impls: Record<string, KernelImpl> = blas
+    ? {
+      Conv2D: (args: Parameters<typeof conv2DBlas>[0]) =>
+        conv2DBlas(args, blas!, asDirect(stockConv)),
+      FusedConv2D: (args: Parameters<typeof fusedConv2DBlas>[0]) =>
+        fusedConv2DBlas(args, blas!, asDirect(stockFused)),
+      Conv2DBackpropInput: (
+        args: Parameters<typeof conv2DBackpropInputBlas>[0],
+      ) => conv2DBackpropInputBlas(args, blas!, asDirect(stockInput)),
+      Conv2DBackpropFilter: (
+        args: Parameters<typeof conv2DBackpropFilterBlas>[0],
+      ) => conv2DBackpropFilterBlas(args, blas!),
+    }
+    : {
+      Conv2DBackpropInput: (
+        args: Parameters<typeof conv2DBackpropInputFast>[0],
+      ) => conv2DBackpropInputFast(args, inputDeps),
+      Conv2DBackpropFilter: (
+        args: Parameters<typeof conv2DBackpropFilterWasm>[0],
+      ) => conv2DBackpropFilterWasm(args, filterDeps),
+    };
+  for (const name of names) {
+    const before = stock.get(name);
+    if (before !== undefined) tf.unregisterKernel(name, BACKEND);
+    tf.registerKernel({
+      kernelName: name,
+      backendName: BACKEND,
+      setupFunc: before?.setupFunc,
+      kernelFunc: impls[name] as unknown as tf.KernelFunc,
+    });
+  }
+  const info: FastWasmKernels = {
+    kernels: names,
+    blas: blas?.path ?? null,
+    blasThreads: blas?.threads ?? 0,
+    ...(blas ? {} : { note: why.join("; ") }),
+  };
+  registered = { info, stock, blas };
+  return { ...info };
 }
 
 /**
  * Puts back the wasm kernels that {@linkcode registerFastWasmKernels}
- * replaced (for comparisons and tests). Does nothing if they are not
+ * replaced and closes the native BLAS. Does nothing if they are not
  * registered.
  */
 export function unregisterFastWasmKernels(): void {
-  if (stock === undefined) return;
-  for (const [name, config] of stock) {
+  if (!registered) return;
+  for (const [name, config] of registered.stock) {
     if (lookup(name) !== undefined) tf.unregisterKernel(name, BACKEND);
     if (config !== undefined) tf.registerKernel(config);
   }
-  stock = undefined;
+  registered.blas?.close();
+  releaseBlasScratch();
+  registered = undefined;
 }

@@ -1,8 +1,12 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { CONV_CASES } from "./conv_cases.ts";
-import { assertWasmMatchesCpu, randn } from "./test_util.ts";
-import { registerFastWasmKernels } from "../wasm_kernels.ts";
+import {
+  assertWasmMatchesCpu,
+  randn,
+  useWasmPath,
+  WASM_PATHS,
+} from "./test_util.ts";
 
 tf.enableProdMode();
 
@@ -55,28 +59,30 @@ Deno.test("Conv2DBackpropFilter: large values agree relatively", async () => {
 
 Deno.test("Conv2DBackpropFilter: NCHW fails clearly; intermediates are freed", async () => {
   await tf.setBackend("wasm");
-  registerFastWasmKernels();
-  const x = randn([1, 6, 6, 2], 1) as tf.Tensor4D;
-  const dy = randn([1, 3, 3, 4], 2) as tf.Tensor4D;
-  const backend = tf.backend() as unknown as { numDataIds(): number };
-  const before = backend.numDataIds();
-  const attrs = { strides: 2, pad: "same", filterShape: [4, 4, 2, 4] };
-  const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-    ...attrs,
-    dataFormat: "NHWC",
-  }) as tf.Tensor;
-  assert.equal(
-    backend.numDataIds(),
-    before + 1,
-    "only the output stays allocated",
-  );
-  assert.throws(
-    () =>
-      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-        ...attrs,
-        dataFormat: "NCHW",
-      }),
-    /NCHW/,
-  );
-  tf.dispose([x, dy, dw]);
+  for (const path of WASM_PATHS) {
+    useWasmPath(path);
+    const x = randn([1, 6, 6, 2], 1) as tf.Tensor4D;
+    const dy = randn([1, 3, 3, 4], 2) as tf.Tensor4D;
+    const backend = tf.backend() as unknown as { numDataIds(): number };
+    const before = backend.numDataIds();
+    const attrs = { strides: 2, pad: "same", filterShape: [4, 4, 2, 4] };
+    const dw = tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+      ...attrs,
+      dataFormat: "NHWC",
+    }) as tf.Tensor;
+    assert.equal(
+      backend.numDataIds(),
+      before + 1,
+      "only the output stays allocated",
+    );
+    assert.throws(
+      () =>
+        tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+          ...attrs,
+          dataFormat: "NCHW",
+        }),
+      /NCHW/,
+    );
+    tf.dispose([x, dy, dw]);
+  }
 });

@@ -7,7 +7,44 @@
  */
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { registerFastWasmKernels } from "../wasm_kernels.ts";
+import { loadBlas } from "./blas.ts";
+import {
+  fastWasmKernels,
+  registerFastWasmKernels,
+  unregisterFastWasmKernels,
+} from "../wasm_kernels.ts";
+
+/** Which p2p kernels run on wasm: XNNPACK-only, or on the native BLAS. */
+export type WasmPath = "xnnpack" | "blas";
+
+/** Whether the native BLAS path can run here (ffi permission and OpenBLAS). */
+export const BLAS_AVAILABLE: boolean = (() => {
+  const why: string[] = [];
+  const blas = loadBlas({}, why);
+  blas?.close();
+  return blas !== undefined;
+})();
+
+/** Registers p2p's wasm kernels on `path` (re-registering if another is active). */
+export function useWasmPath(path: WasmPath): void {
+  const now = fastWasmKernels();
+  const isBlas = now?.blas != null;
+  if (now && isBlas === (path === "blas")) return;
+  unregisterFastWasmKernels();
+  const info = registerFastWasmKernels({
+    blas: path === "blas" ? "auto" : "off",
+  });
+  assert.equal(
+    info.blas != null,
+    path === "blas",
+    `could not register the ${path} kernels: ${info.note}`,
+  );
+}
+
+/** The wasm paths to test here: XNNPACK always, the BLAS when it loads. */
+export const WASM_PATHS: WasmPath[] = BLAS_AVAILABLE
+  ? ["xnnpack", "blas"]
+  : ["xnnpack"];
 
 /** Values of a computation's outputs, with their shapes. */
 export interface Outputs {
@@ -19,11 +56,12 @@ export interface Outputs {
 
 /** Runs `f` on `backend` and reads its outputs back; leaves no tensors. */
 export async function runOn(
-  backend: "cpu" | "wasm",
+  backend: "cpu" | WasmPath,
   f: () => tf.Tensor[],
 ): Promise<Outputs> {
-  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
-  if (backend === "wasm") registerFastWasmKernels();
+  const name = backend === "cpu" ? "cpu" : "wasm";
+  assert.ok(await tf.setBackend(name), `backend ${name} did not start`);
+  if (backend !== "cpu") useWasmPath(backend);
   const before = tf.memory().numTensors;
   const outs = tf.tidy(f);
   const result = {
@@ -72,15 +110,17 @@ export function assertClose(
   });
 }
 
-/** Runs `f` on cpu and on wasm (p2p kernels) and asserts they agree. */
+/** Runs `f` on cpu and on wasm (each of p2p's kernel paths) and asserts they agree. */
 export async function assertWasmMatchesCpu(
   f: () => tf.Tensor[],
   what: string,
   tol = 1e-4,
 ): Promise<void> {
   const expected = await runOn("cpu", f);
-  const actual = await runOn("wasm", f);
-  assertClose(actual, expected, tol, what);
+  for (const path of WASM_PATHS) {
+    const actual = await runOn(path, f);
+    assertClose(actual, expected, tol, `${what} [wasm ${path}]`);
+  }
 }
 
 /** A deterministic N(0, 1) tensor (the same on every backend). */
