@@ -17,6 +17,7 @@
  *
  * @module
  */
+export * from "./types.ts";
 export * from "./zip.ts";
 export * from "./pickle.ts";
 export * from "./torch_load.ts";

@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LayersModel } from "@p2p/models";
+import type { LayersModel } from "./types.ts";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
 export type Quantization = "none" | "float16" | "uint8";
