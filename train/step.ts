@@ -359,6 +359,7 @@ export function createTrainer(
     const gpSeed = opts.seed * 1_000_003 + optimizerD.iterations;
     const losses = tf.tidy(() => {
       let dParts: tf.Tensor | undefined;
+      const probed: tf.Tensor[] = [];
       let gParts: tf.Tensor | undefined;
       try {
         const { value, grads } = tf.variableGrads(() => {
@@ -385,6 +386,10 @@ export function createTrainer(
               loss = tf.add(loss, gp) as tf.Scalar;
             }
             dParts = tf.keep(tf.stack([lossReal, lossFake, gp]));
+            if (probe?.onForward) {
+              // Kept past the D phase's scope for the probe; disposed below.
+              probed.push(tf.keep(predFake), tf.keep(predReal));
+            }
             return loss;
           }, dVars);
           const dGrads = ordered(dVars, dNames, dPhase.grads, "discriminator");
@@ -418,6 +423,7 @@ export function createTrainer(
         return tf.concat([gParts!, dParts!]);
       } finally {
         tf.dispose([dParts, gParts].filter((t) => t !== undefined));
+        tf.dispose(probed);
       }
     });
     const v = await losses.data();

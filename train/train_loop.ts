@@ -81,9 +81,9 @@ export interface TrainOptions {
   size?: number;
   /** U-Net depth (the size must be divisible by 2^depth). @default 6 */
   depth?: number;
-  /** Generator filters. @default 32 */
+  /** Generator filters. @default 16 */
   ngf?: number;
-  /** Discriminator filters. @default 32 */
+  /** Discriminator filters. @default 16 */
   ndf?: number;
   /** Input channels (1 grey, 3 RGB). @default 3 */
   inChannels?: 1 | 3;
@@ -192,8 +192,8 @@ export const TRAIN_DEFAULTS: Readonly<
   preset: "reference",
   size: 64,
   depth: 6,
-  ngf: 32,
-  ndf: 32,
+  ngf: 16,
+  ndf: 16,
   inChannels: 3,
   outChannels: 3,
   direction: "AtoB",
@@ -243,6 +243,10 @@ export interface TrainStart {
   generatorParams: number;
   /** Trainable parameters of D. */
   discriminatorParams: number;
+  /** The generator being trained (for custom hooks; do not dispose). */
+  generator: LayersModel;
+  /** The discriminator being trained (for custom hooks; do not dispose). */
+  discriminator: LayersModel;
 }
 
 /** The final comparison on held-out pairs. */
@@ -852,6 +856,8 @@ export async function train(
     heldOutIsSeparate: data.heldOutIsSeparate,
     generatorParams: countParams(generator),
     discriminatorParams: countParams(discriminator),
+    generator,
+    discriminator,
   });
 
   const save = async (
