@@ -53,6 +53,7 @@ export const TRAIN_FLAGS: FlagTable = {
     type: "string",
     help:
       "Folder of paired images: AB images (A left, B right) or A/ + B/, optional train/ val/ test/.",
+    default: "none (train the embedded --dataset)",
     metavar: "DIR",
   },
   dataset: {
