@@ -6,7 +6,8 @@
  *   stock one is a plain loop and takes most of a training step).
  * - When a native BLAS loads (OpenBLAS through Deno FFI; needs `--allow-ffi`):
  *   `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter`
- *   as im2col + `sgemm` on the wasm heap, several times faster again.
+ *   as im2col + `sgemm` on the wasm heap, several times faster again, and
+ *   `BatchMatMul` as `sgemm`.
  *
  * @module
  */
@@ -14,6 +15,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Blas, loadBlas } from "./kernels/blas.ts";
 import {
+  batchMatMulBlas,
   conv2DBackpropFilterBlas,
   conv2DBackpropInputBlas,
   conv2DBlas,
@@ -45,6 +47,12 @@ export interface FastWasmKernelsOptions {
   blas?: "auto" | "off" | string;
   /** Threads of the native BLAS. @default navigator.hardwareConcurrency */
   blasThreads?: number;
+  /**
+   * Replace tfjs-wasm's `Conv2DBackpropInput` (`false` keeps the stock one,
+   * for before/after comparisons; without a BLAS only).
+   * @default true
+   */
+  backpropInput?: boolean;
 }
 
 /** What {@linkcode registerFastWasmKernels} registered. */
@@ -138,13 +146,22 @@ export function registerFastWasmKernels(
   }
 
   const names = blas
-    ? ["Conv2D", "FusedConv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter"]
+    ? [
+      "Conv2D",
+      "FusedConv2D",
+      "Conv2DBackpropInput",
+      "Conv2DBackpropFilter",
+      "BatchMatMul",
+    ]
+    : options.backpropInput === false
+    ? ["Conv2DBackpropFilter"]
     : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
   const stock = new Map<string, tf.KernelConfig | undefined>();
   for (const name of names) stock.set(name, lookup(name));
   const stockInput = stockKernel("Conv2DBackpropInput");
   const stockConv = stockKernel("Conv2D");
   const stockFused = stockKernel("FusedConv2D");
+  const stockMatMul = stockKernel("BatchMatMul");
   const asDirect = (c: tf.KernelConfig) =>
     c.kernelFunc as unknown as DirectKernel;
   // The XNNPACK-based kernels call the stock Conv2D, Transpose and Slice.
@@ -165,6 +182,8 @@ export function registerFastWasmKernels(
       Conv2DBackpropFilter: (
         args: Parameters<typeof conv2DBackpropFilterBlas>[0],
       ) => conv2DBackpropFilterBlas(args, blas!),
+      BatchMatMul: (args: Parameters<typeof batchMatMulBlas>[0]) =>
+        batchMatMulBlas(args, blas!, asDirect(stockMatMul)),
     }
     : {
       Conv2DBackpropInput: (
@@ -175,6 +194,9 @@ export function registerFastWasmKernels(
       ) => conv2DBackpropFilterWasm(args, filterDeps),
     };
   for (const name of names) {
+    if (impls[name] === undefined) {
+      throw new Error(`registerFastWasmKernels: no kernel for ${name}`);
+    }
     const before = stock.get(name);
     if (before !== undefined) tf.unregisterKernel(name, BACKEND);
     tf.registerKernel({

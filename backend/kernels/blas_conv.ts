@@ -216,3 +216,66 @@ function checkDy(dy: TensorInfo, g: ConvGeometry, kernel: string): void {
     );
   }
 }
+
+/**
+ * `BatchMatMul` (float32) on the BLAS: one `sgemm` per batch entry; batch
+ * dimensions must match or be 1 (broadcast), as tfjs-wasm's own kernel
+ * requires too; anything else goes to `fallback`.
+ */
+export function batchMatMulBlas(
+  args: Args,
+  blas: Blas,
+  fallback: DirectKernel,
+): TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  const transA = Boolean(attrs.transposeA);
+  const transB = Boolean(attrs.transposeB);
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  if (a.dtype !== "float32" || b.dtype !== "float32" || ra < 2 || rb < 2) {
+    return fallback(args as Parameters<DirectKernel>[0]);
+  }
+  const m = transA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = transB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = transB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const outerA = a.shape.slice(0, -2);
+  const outerB = b.shape.slice(0, -2);
+  const batchA = outerA.reduce((s, v) => s * v, 1);
+  const batchB = outerB.reduce((s, v) => s * v, 1);
+  const sameOuter = outerA.length === outerB.length &&
+    outerA.every((v, i) => v === outerB[i]);
+  const outer = batchA >= batchB ? outerA : outerB;
+  if (k !== kb || !(sameOuter || batchA === 1 || batchB === 1)) {
+    return fallback(args as Parameters<DirectKernel>[0]);
+  }
+  const batch = Math.max(batchA, batchB);
+  const out = backend.makeOutput([...outer, m, n], "float32");
+  const av = heapF32(backend, a);
+  const bv = heapF32(backend, b);
+  const ov = heapF32(backend, out);
+  const lda = transA ? m : k;
+  const ldb = transB ? k : n;
+  for (let i = 0; i < batch; i++) {
+    const ai = batchA === 1 ? 0 : i * m * k;
+    const bi = batchB === 1 ? 0 : i * k * n;
+    blas.sgemm(
+      transA,
+      transB,
+      m,
+      n,
+      k,
+      1,
+      av.subarray(ai, ai + m * k),
+      lda,
+      bv.subarray(bi, bi + k * n),
+      ldb,
+      0,
+      ov.subarray(i * m * n, (i + 1) * m * n),
+      n,
+    );
+  }
+  return out;
+}

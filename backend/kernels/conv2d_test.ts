@@ -91,3 +91,27 @@ Deno.test({
     tf.dispose([x, filter, y]);
   },
 });
+
+Deno.test("BatchMatMul wasm = cpu (transposes, broadcast batch)", async () => {
+  await assertWasmMatchesCpu(() => {
+    const a = randn([3, 5, 7], 1);
+    const b = randn([3, 7, 4], 2);
+    const b1 = randn([1, 4, 7], 3);
+    return [
+      tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+      tf.matMul(a as tf.Tensor3D, b1 as tf.Tensor3D, false, true),
+      tf.matMul(
+        randn([7, 5], 4) as tf.Tensor2D,
+        randn([7, 6], 5) as tf.Tensor2D,
+        true,
+        false,
+      ),
+      tf.matMul(
+        randn([2, 3, 6, 5], 6) as tf.Tensor4D,
+        randn([2, 3, 4, 6], 7) as tf.Tensor4D,
+        true,
+        true,
+      ),
+    ];
+  }, "matMul");
+});
