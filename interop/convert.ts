@@ -111,6 +111,7 @@ export class StateDictMismatchError extends Error {
     missing: string[],
     unexpected: string[],
     mismatched: ShapeMismatch[],
+    hint?: string,
   ) {
     const parts = [`${what} does not match:`];
     if (missing.length) {
@@ -130,6 +131,7 @@ export class StateDictMismatchError extends Error {
         }`,
       );
     }
+    if (hint) parts.push(`  hint: ${hint}`);
     super(parts.join("\n"));
     this.name = "StateDictMismatchError";
     this.missing = missing;
@@ -521,6 +523,56 @@ export function importStateDict(
     return { role, config, model, ignored };
   } catch (e) {
     model.dispose();
+    if (e instanceof StateDictMismatchError) {
+      const hint = sizeHint(arch, keys);
+      if (hint) {
+        throw new StateDictMismatchError(
+          what,
+          e.missing,
+          e.unexpected,
+          e.mismatched,
+          hint,
+        );
+      }
+    }
     throw e;
   }
+}
+
+/** A suggestion when the file's keys describe another size of the same kind of network. */
+function sizeHint(
+  arch: ReferenceArchitecture,
+  keys: string[],
+): string | undefined {
+  const found = inferArchitecture(arch.kind, keys);
+  if (!found) return undefined;
+  if (
+    found.kind === "unet" && arch.kind === "unet" && found.depth !== arch.depth
+  ) {
+    const name = found.depth === 8
+      ? "unet_256"
+      : found.depth === 7
+      ? "unet_128"
+      : `unet (depth ${found.depth} is read from the file)`;
+    return `the file holds a U-Net with ${found.depth} levels (num_downs ${found.depth}); try --net ${name}`;
+  }
+  if (
+    found.kind === "resnet" && arch.kind === "resnet" &&
+    found.blocks !== arch.blocks
+  ) {
+    const name = found.blocks === 9
+      ? "resnet_9blocks"
+      : found.blocks === 6
+      ? "resnet_6blocks"
+      : "resnet";
+    return `the file holds a ResNet with ${found.blocks} blocks; try --net ${name}`;
+  }
+  if (
+    found.kind === "patch" && arch.kind === "patch" &&
+    found.layers !== arch.layers
+  ) {
+    const name = found.layers === 3 ? "basic" : "n_layers";
+    return `the file holds a PatchGAN with n_layers ${found.layers}; try --net ${name}`;
+  }
+  return undefined;
 }

@@ -199,6 +199,10 @@ Deno.test("import: a net name that does not fit the file lists the keys", async 
         "model.model.1.model.3.model.3.model.3.model.4.weight",
       ),
     );
+    assert.match(
+      err.message,
+      /hint: the file holds a U-Net with 5 levels .*--net unet/,
+    );
     return true;
   });
   assert.throws(
