@@ -354,7 +354,7 @@ async function main(): Promise<void> {
   }
   // The server computes nothing but the model export: the CPU backend will
   // do (training a default model selects the fastest backend itself).
-  if (v.checkpoint) await tf.setBackend("cpu");
+  await tf.setBackend("cpu");
   const server = await startServer({
     checkpoint: v.checkpoint as string | undefined,
     port,
