@@ -8,6 +8,8 @@
  *   `Conv2D`, `FusedConv2D`, `Conv2DBackpropInput` and `Conv2DBackpropFilter`
  *   as im2col + `sgemm` on the wasm heap, several times faster again, and
  *   `BatchMatMul` as `sgemm`.
+ * - Data movement without needless copies: `Identity` (shares memory),
+ *   `Tile`, `Slice` (and so `SplitV`), `Sum` / `Mean` over leading axes.
  *
  * @module
  */
@@ -30,6 +32,12 @@ import {
   backpropInputDeps,
   conv2DBackpropInputFast,
 } from "./kernels/conv2d_backprop_input.ts";
+import {
+  identityShared,
+  reduceLeading,
+  sliceFast,
+  tileFast,
+} from "./kernels/data_kernels.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
@@ -53,6 +61,12 @@ export interface FastWasmKernelsOptions {
    * @default true
    */
   backpropInput?: boolean;
+  /**
+   * Replace the data-movement kernels too (`Identity`, `Tile`, `Slice`, and
+   * `Sum` / `Mean` over leading axes); `false` keeps tfjs-wasm's own.
+   * @default true
+   */
+  dataKernels?: boolean;
 }
 
 /** What {@linkcode registerFastWasmKernels} registered. */
@@ -145,7 +159,7 @@ export function registerFastWasmKernels(
     why.push('blas "off"');
   }
 
-  const names = blas
+  const convNames = blas
     ? [
       "Conv2D",
       "FusedConv2D",
@@ -156,6 +170,10 @@ export function registerFastWasmKernels(
     : options.backpropInput === false
     ? ["Conv2DBackpropFilter"]
     : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
+  const dataNames = options.dataKernels === false
+    ? []
+    : ["Identity", "Tile", "Slice", "Sum", "Mean"];
+  const names = [...convNames, ...dataNames];
   const stock = new Map<string, tf.KernelConfig | undefined>();
   for (const name of names) stock.set(name, lookup(name));
   const stockInput = stockKernel("Conv2DBackpropInput");
@@ -170,7 +188,20 @@ export function registerFastWasmKernels(
   const filterDeps = backpropFilterDeps();
   filterDeps.conv2d = asDirect(stockConv);
 
-  const impls: Record<string, KernelImpl> = blas
+  const data: Record<string, KernelImpl> = {};
+  for (const name of dataNames) {
+    const fallback = asDirect(stockKernel(name));
+    data[name] = name === "Identity"
+      ? (args: Parameters<typeof identityShared>[0]) =>
+        identityShared(args, fallback)
+      : name === "Tile"
+      ? (args: Parameters<typeof tileFast>[0]) => tileFast(args, fallback)
+      : name === "Slice"
+      ? (args: Parameters<typeof sliceFast>[0]) => sliceFast(args, fallback)
+      : (args: Parameters<typeof reduceLeading>[0]) =>
+        reduceLeading(args, fallback, name === "Mean");
+  }
+  const convImpls: Record<string, KernelImpl> = blas
     ? {
       Conv2D: (args: Parameters<typeof conv2DBlas>[0]) =>
         conv2DBlas(args, blas!, asDirect(stockConv)),
@@ -193,6 +224,7 @@ export function registerFastWasmKernels(
         args: Parameters<typeof conv2DBackpropFilterWasm>[0],
       ) => conv2DBackpropFilterWasm(args, filterDeps),
     };
+  const impls: Record<string, KernelImpl> = { ...convImpls, ...data };
   for (const name of names) {
     if (impls[name] === undefined) {
       throw new Error(`registerFastWasmKernels: no kernel for ${name}`);
