@@ -133,7 +133,7 @@ async function main(): Promise<void> {
     const x = imageToTensor(pixels);
     const batch = x.expandDims(0) as tf.Tensor4D;
     const y = translate(generator, batch, { mode, multiple });
-    const out = y.squeeze([0]);
+    const out = y.squeeze([0]) as tf.Tensor3D;
     await writeImage(dst, await tensorToImage(out));
     tf.dispose([x, batch, y, out]);
     if (inputIsDir) console.log(`[${i + 1}/${files.length}] ${src} -> ${dst}`);
