@@ -11,11 +11,8 @@ import { decodePng } from "./png.ts";
 /** A channel count: 1 (grey) or 3 (RGB). */
 export type Channels = 1 | 3;
 
-/** A tfjs 3-D tensor `[height, width, channels]` (an alias of `tf.Tensor3D`). */
-export type Tensor3D = tf.Tensor3D;
-
-/** A tfjs 4-D tensor `[batch, height, width, channels]` (an alias of `tf.Tensor4D`). */
-export type Tensor4D = tf.Tensor4D;
+import type { Tensor3D, Tensor4D } from "@p2p/layers";
+export type { Tensor3D, Tensor4D };
 
 /** An 8-bit image, rows top to bottom, channels interleaved (HWC). */
 export interface Pixels {

@@ -4,8 +4,6 @@
  *
  * @module
  */
-import type * as tf from "@tensorflow/tfjs";
-
 export type { NormKind } from "@p2p/layers";
 export type {
   DiscriminatorConfig,
@@ -18,5 +16,4 @@ export type {
   UnetOptions,
 } from "@p2p/models";
 
-/** A tfjs functional model (an alias of `tf.LayersModel`). */
-export type LayersModel = tf.LayersModel;
+export type { LayersModel } from "@p2p/models";

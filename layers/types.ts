@@ -11,6 +11,12 @@ export type Tensor = tf.Tensor;
 export type Tensor3D = tf.Tensor3D;
 /** A tfjs 4-D tensor `[batch, height, width, channels]`. */
 export type Tensor4D = tf.Tensor4D;
+/** A tfjs scalar. */
+export type Scalar = tf.Scalar;
+/** A tfjs variable. */
+export type Variable = tf.Variable;
+/** The tfjs Adam optimizer. */
+export type AdamOptimizer = tf.AdamOptimizer;
 /** A tfjs shape: dimensions, `null` where unknown. */
 export type Shape = tf.Shape;
 /** A tfjs serialization config object. */
