@@ -9,7 +9,7 @@
  *   as im2col + `sgemm` on the wasm heap, several times faster again, and
  *   `BatchMatMul` as `sgemm`.
  * - Data movement without needless copies: `Identity` (shares memory),
- *   `Tile`, `Slice` (and so `SplitV`), `Sum` / `Mean` over leading axes.
+ *   `Tile`, `Slice`, `SplitV`, `Sum` / `Mean` over leading axes.
  *
  * @module
  */
@@ -36,6 +36,7 @@ import {
   identityShared,
   reduceLeading,
   sliceFast,
+  splitFast,
   tileFast,
 } from "./kernels/data_kernels.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
@@ -62,8 +63,8 @@ export interface FastWasmKernelsOptions {
    */
   backpropInput?: boolean;
   /**
-   * Replace the data-movement kernels too (`Identity`, `Tile`, `Slice`, and
-   * `Sum` / `Mean` over leading axes); `false` keeps tfjs-wasm's own.
+   * Replace the data-movement kernels too (`Identity`, `Tile`, `Slice`, `SplitV`,
+   * and `Sum` / `Mean` over leading axes); `false` keeps tfjs-wasm's own.
    * @default true
    */
   dataKernels?: boolean;
@@ -114,7 +115,7 @@ function stockKernel(name: string): tf.KernelConfig {
   return config;
 }
 
-type KernelImpl = (args: never) => tf.TensorInfo;
+type KernelImpl = (args: never) => tf.TensorInfo | tf.TensorInfo[];
 
 /**
  * Registers p2p's kernels on the `wasm` backend (see the module doc).
@@ -172,7 +173,7 @@ export function registerFastWasmKernels(
     : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
   const dataNames = options.dataKernels === false
     ? []
-    : ["Identity", "Tile", "Slice", "Sum", "Mean"];
+    : ["Identity", "Tile", "Slice", "SplitV", "Sum", "Mean"];
   const names = [...convNames, ...dataNames];
   const stock = new Map<string, tf.KernelConfig | undefined>();
   for (const name of names) stock.set(name, lookup(name));
@@ -198,6 +199,8 @@ export function registerFastWasmKernels(
       ? (args: Parameters<typeof tileFast>[0]) => tileFast(args, fallback)
       : name === "Slice"
       ? (args: Parameters<typeof sliceFast>[0]) => sliceFast(args, fallback)
+      : name === "SplitV"
+      ? (args: Parameters<typeof splitFast>[0]) => splitFast(args, fallback)
       : (args: Parameters<typeof reduceLeading>[0]) =>
         reduceLeading(args, fallback, name === "Mean");
   }
