@@ -407,6 +407,9 @@ async function main(): Promise<void> {
       onMessage: (m) => out.message(`p2p: ${m}`),
     });
     out.done();
+    if (result.status === "stopped" && controller.signal.aborted) {
+      Deno.exitCode = 130;
+    }
     console.log(
       `p2p: ${result.status} at step ${result.step}/${result.totalSteps} in ${
         formatDuration(result.seconds)

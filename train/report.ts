@@ -213,7 +213,7 @@ body { font-family: sans-serif; margin: 1.5em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 1em; }
 th, td { text-align: left; padding: 2px 10px 2px 0; font-size: 14px; }
 figure { display: inline-block; margin: 0 12px 12px 0; }
-figure img { image-rendering: pixelated; max-width: 100%; border: 1px solid #ccc; }
+figure img { image-rendering: pixelated; min-width: 384px; max-width: 100%; border: 1px solid #ccc; }
 figcaption { font-size: 12px; color: #555; }
 .eval { font-weight: bold; }
 </style>

@@ -213,6 +213,7 @@ export const TRAIN_DEFAULTS: Readonly<
 
 /** Options that may change when a run is resumed (the rest must match the checkpoint). */
 export const RESUMABLE_OVERRIDES: readonly (keyof TrainOptions)[] = [
+  "lr",
   "epochs",
   "epochsDecay",
   "displayEvery",
@@ -320,7 +321,7 @@ export class NonFiniteLossError extends Error {
     super(
       `loss ${loss} is ${value} at step ${step} (epoch ${epoch}): training stopped. ${
         checkpoint
-          ? `The last good checkpoint, ${checkpoint} (step ${lastGoodStep}), is kept; resume from it with a lower --lr or another --gan-mode.`
+          ? `The last good checkpoint, ${checkpoint} (step ${lastGoodStep}), is kept; continue from it with --resume and a lower --lr.`
           : "No checkpoint had been written yet."
       }`,
     );
