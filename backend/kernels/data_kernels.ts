@@ -41,8 +41,8 @@ function heap32(
 ): [Int32Array, number] {
   const view = backend.typedArrayFromHeap(info);
   return [
-    new Int32Array(view.buffer, 0, view.buffer.byteLength >> 2),
-    view.byteOffset >> 2,
+    new Int32Array(view.buffer, 0, view.buffer.byteLength >>> 2),
+    view.byteOffset >>> 2,
   ];
 }
 
