@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { registerFastWasmKernels } from "./wasm_kernels.ts";
 
 /** Backends p2p can run on; `auto` picks the fastest that starts. */
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
@@ -25,6 +26,12 @@ export interface SelectBackendOptions {
   backend?: BackendName;
   /** Let `auto` use a software WebGPU adapter (e.g. llvmpipe). @default false */
   allowSoftwareGpu?: boolean;
+  /**
+   * On wasm, register p2p's kernels (the weight gradient tfjs-wasm lacks, and
+   * faster convolutions); `false` keeps the stock kernels (training then fails).
+   * @default true
+   */
+  fastKernels?: boolean;
   /** Where the choice is printed; `null` prints nothing. @default console.error */
   log?: ((line: string) => void) | null;
 }
@@ -135,7 +142,10 @@ export function onBackendStart(
   afterStart.set(backend, list);
 }
 
-async function startCpuBackend(name: "wasm" | "cpu"): Promise<void> {
+async function startCpuBackend(
+  name: "wasm" | "cpu",
+  fastKernels: boolean,
+): Promise<void> {
   let ok = false;
   try {
     ok = await tf.setBackend(name);
@@ -148,6 +158,7 @@ async function startCpuBackend(name: "wasm" | "cpu"): Promise<void> {
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`backend "${name}" failed to start`);
   }
+  if (name === "wasm") registerWasmKernels(fastKernels);
 }
 
 /**
@@ -213,7 +224,7 @@ export async function selectBackend(
         : `no WebGPU adapter: ${probe.description}`;
       for (const name of ["wasm", "cpu"] as const) {
         try {
-          await startCpuBackend(name);
+          await startCpuBackend(name, options.fastKernels ?? true);
           choice = {
             backend: name,
             adapter: cpuDescription(name),
@@ -226,7 +237,7 @@ export async function selectBackend(
       }
     }
   } else {
-    await startCpuBackend(wanted);
+    await startCpuBackend(wanted, options.fastKernels ?? true);
     choice = {
       backend: wanted,
       adapter: cpuDescription(wanted),
@@ -247,6 +258,19 @@ function cpuDescription(name: "wasm" | "cpu"): string {
   const cores =
     (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
   return name === "wasm"
-    ? `CPU, ${cores} cores, tfjs-wasm`
+    ? `CPU, ${cores} cores, tfjs-wasm${fastKernelsNote}`
     : `CPU, ${cores} cores, tfjs-cpu`;
+}
+
+let fastKernelsNote = "";
+
+function registerWasmKernels(enabled: boolean): void {
+  if (!enabled) {
+    fastKernelsNote = " (stock kernels)";
+    return;
+  }
+  const k = registerFastWasmKernels();
+  fastKernelsNote = k.blas
+    ? ` + p2p kernels on ${k.blas} (${k.blasThreads} threads)`
+    : " + p2p XNNPACK kernels";
 }

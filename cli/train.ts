@@ -15,7 +15,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import * as backendModule from "@p2p/backend";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 import { PRESET_NAMES, type PresetName } from "@p2p/models";
 import { DATASET_NAMES, type DatasetName } from "@p2p/data";
@@ -287,15 +286,6 @@ async function checkData(path: string): Promise<void> {
   }
 }
 
-/** Registers the fast wasm training kernels when `@p2p/backend` provides them. */
-function wireWasmKernels(): void {
-  const register = (backendModule as Record<string, unknown>)
-    .registerFastWasmKernels;
-  if (typeof register === "function") {
-    backendModule.onBackendStart("wasm", () => register());
-  }
-}
-
 function wasmCanTrain(): boolean {
   try {
     return tf.getKernel("Conv2DBackpropFilter", "wasm") !== undefined;
@@ -356,7 +346,6 @@ async function main(): Promise<void> {
   const options = trainOptionsFromFlags(v, args);
   if (options.data !== undefined) await checkData(options.data);
 
-  wireWasmKernels();
   const choice = await selectBackend({
     backend: v.backend as BackendName,
     allowSoftwareGpu: v["allow-software-gpu"] as boolean,
