@@ -9,7 +9,9 @@
  *   as im2col + `sgemm` on the wasm heap, several times faster again, and
  *   `BatchMatMul` as `sgemm`.
  * - Data movement without needless copies: `Identity` (shares memory),
- *   `Tile`, `Slice`, `SplitV`, `Sum` / `Mean` over leading axes.
+ *   `Tile`, `Slice`, `SplitV`, `Sum` / `Mean` over leading axes; and
+ *   `P2pAdamUpdate`, the fused Adam update {@linkcode FusedAdamOptimizer}
+ *   uses on wasm.
  *
  * @module
  */
@@ -40,8 +42,10 @@ import {
   tileFast,
 } from "./kernels/data_kernels.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
+import { ADAM_UPDATE, adamUpdateWasm } from "./kernels/fused_adam.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
+export { fusedAdam, FusedAdamOptimizer } from "./kernels/fused_adam.ts";
 
 const BACKEND = "wasm";
 
@@ -174,7 +178,11 @@ export function registerFastWasmKernels(
   const dataNames = options.dataKernels === false
     ? []
     : ["Identity", "Tile", "Slice", "SplitV", "Sum", "Mean"];
-  const names = [...convNames, ...dataNames];
+  const names = [
+    ...convNames,
+    ...dataNames,
+    ...(dataNames.length ? [ADAM_UPDATE] : []),
+  ];
   const stock = new Map<string, tf.KernelConfig | undefined>();
   for (const name of names) stock.set(name, lookup(name));
   const stockInput = stockKernel("Conv2DBackpropInput");
@@ -227,7 +235,12 @@ export function registerFastWasmKernels(
         args: Parameters<typeof conv2DBackpropFilterWasm>[0],
       ) => conv2DBackpropFilterWasm(args, filterDeps),
     };
-  const impls: Record<string, KernelImpl> = { ...convImpls, ...data };
+  const impls: Record<string, KernelImpl> = {
+    ...convImpls,
+    ...data,
+    [ADAM_UPDATE]: (args: Parameters<typeof adamUpdateWasm>[0]) =>
+      adamUpdateWasm(args),
+  };
   for (const name of names) {
     if (impls[name] === undefined) {
       throw new Error(`registerFastWasmKernels: no kernel for ${name}`);

@@ -1,0 +1,151 @@
+/**
+ * Adam with one fused update kernel per variable on the wasm backend.
+ *
+ * `tf.train.adam` updates each variable with 13 separate element-wise
+ * kernels, each writing a full-size tensor: for pix2pix's 57 M parameters that
+ * is about a third of a wasm training step. {@linkcode FusedAdamOptimizer}
+ * computes the same update (same formula, same state variables, same
+ * `getWeights` / `setWeights`, so checkpoints are interchangeable) in a single
+ * pass over the wasm heap through the `P2pAdamUpdate` kernel; on other
+ * backends, or before that kernel is registered, it is `tf.train.adam`.
+ *
+ * @module
+ */
+import * as tf from "@tensorflow/tfjs";
+import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
+
+/** Name of the fused update kernel. */
+export const ADAM_UPDATE = "P2pAdamUpdate";
+
+/**
+ * The fused update on the wasm heap: inputs `value`, `m`, `v`, `grad`; attrs
+ * `lr`, `beta1`, `beta2`, `epsilon`, `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs
+ * the new value, m and v.
+ */
+export function adamUpdateWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: WasmBackendLike;
+  attrs: Record<string, unknown>;
+}): TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { value, m, v, grad } = inputs;
+  const lr = attrs.lr as number;
+  const b1 = attrs.beta1 as number;
+  const b2 = attrs.beta2 as number;
+  const eps = attrs.epsilon as number;
+  const c1 = attrs.c1 as number;
+  const c2 = attrs.c2 as number;
+  const outP = backend.makeOutput(value.shape, "float32");
+  const outM = backend.makeOutput(value.shape, "float32");
+  const outV = backend.makeOutput(value.shape, "float32");
+  const P = heapF32(backend, value);
+  const M = heapF32(backend, m);
+  const V = heapF32(backend, v);
+  const G = heapF32(backend, grad);
+  const NP = heapF32(backend, outP);
+  const NM = heapF32(backend, outM);
+  const NV = heapF32(backend, outV);
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  for (let i = 0; i < P.length; i++) {
+    const g = G[i];
+    const mi = M[i] * b1 + g * a1;
+    const vi = V[i] * b2 + g * g * a2;
+    NM[i] = mi;
+    NV[i] = vi;
+    NP[i] = P[i] - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+  }
+  return [outP, outM, outV];
+}
+
+type GradientsArg = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
+
+/** Internals of tfjs's AdamOptimizer this subclass works with. */
+interface AdamState {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
+  incrementIterations(): void;
+}
+
+/**
+ * `tf.train.adam` whose update is one fused kernel per variable on wasm.
+ * Same constructor, state and serialisation as `tf.AdamOptimizer`.
+ */
+export class FusedAdamOptimizer extends tf.AdamOptimizer {
+  /** Applies one Adam step (fused on wasm when `P2pAdamUpdate` is registered). */
+  override applyGradients(variableGradients: GradientsArg): void {
+    const fused = tf.getBackend() === "wasm" &&
+      tf.getKernel(ADAM_UPDATE, "wasm") != null;
+    if (!fused) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const self = this as unknown as AdamState;
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((v) => v.name)
+      : Object.keys(variableGradients);
+    const c1 = 1 - self.accBeta1.dataSync()[0];
+    const c2 = 1 - self.accBeta2.dataSync()[0];
+    names.forEach((name, i) => {
+      const value = tf.engine().registeredVariables[name];
+      if (self.accumulatedFirstMoment[i] == null) {
+        self.accumulatedFirstMoment[i] = {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      }
+      if (self.accumulatedSecondMoment[i] == null) {
+        self.accumulatedSecondMoment[i] = {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+      }
+      const grad = Array.isArray(variableGradients)
+        ? variableGradients[i].tensor
+        : variableGradients[name];
+      if (grad == null) return;
+      const m = self.accumulatedFirstMoment[i].variable;
+      const v = self.accumulatedSecondMoment[i].variable;
+      const [p1, m1, v1] = tf.engine().runKernel(
+        ADAM_UPDATE,
+        { value, m, v, grad },
+        {
+          lr: self.learningRate,
+          beta1: self.beta1,
+          beta2: self.beta2,
+          epsilon: self.epsilon,
+          c1,
+          c2,
+        },
+      ) as tf.Tensor[];
+      m.assign(m1);
+      v.assign(v1);
+      value.assign(p1);
+      tf.dispose([p1, m1, v1]);
+    });
+    tf.tidy(() => {
+      self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
+    });
+    self.incrementIterations();
+  }
+}
+
+/**
+ * Creates a {@linkcode FusedAdamOptimizer} (arguments as `tf.train.adam`;
+ * `epsilon` defaults to the backend's, as there).
+ */
+export function fusedAdam(
+  learningRate = 0.001,
+  beta1 = 0.9,
+  beta2 = 0.999,
+  epsilon?: number,
+): FusedAdamOptimizer {
+  return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
+}
