@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { basename, dirname, join, resolve } from "node:path";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 import {
   type ImageMetrics,
@@ -62,7 +63,8 @@ export const EVAL_FLAGS: FlagTable = {
   },
   json: {
     type: "string",
-    help: "Where to write the scores; default <checkpoint>/eval_<split>.json.",
+    help:
+      "Where to write the scores; default eval_<checkpoint name>_<split>.json beside the checkpoint.",
     metavar: "FILE",
   },
   backend: {
@@ -151,7 +153,12 @@ async function main(): Promise<void> {
     }
   }
   console.log(`${"mean".padEnd(28)} ${fmt(mean)}`);
-  const json = (v.json as string | undefined) ?? `${ckpt}/eval_${v.split}.json`;
+  // Beside the checkpoint, not inside it: a checkpoint directory is replaced whole on each save.
+  const json = (v.json as string | undefined) ??
+    join(
+      dirname(resolve(ckpt)),
+      `eval_${basename(resolve(ckpt))}_${v.split}.json`,
+    );
   const body = JSON.stringify(
     {
       checkpoint: ckpt,
