@@ -47,13 +47,16 @@ export function adamUpdateWasm(args: {
   const NV = heapF32(backend, outV);
   const a1 = 1 - b1;
   const a2 = 1 - b2;
+  // value − lr · (m / c1) / (sqrt(v / c2) + ε), with one sqrt and one division.
+  const step = lr / c1;
+  const rootC2 = 1 / Math.sqrt(c2);
   for (let i = 0; i < P.length; i++) {
     const g = G[i];
     const mi = M[i] * b1 + g * a1;
     const vi = V[i] * b2 + g * g * a2;
     NM[i] = mi;
     NV[i] = vi;
-    NP[i] = P[i] - lr * (mi / c1) / (Math.sqrt(vi / c2) + eps);
+    NP[i] = P[i] - (step * mi) / (Math.sqrt(vi) * rootC2 + eps);
   }
   return [outP, outM, outV];
 }
