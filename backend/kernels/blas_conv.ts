@@ -67,12 +67,16 @@ function forward(
   const xv = heapF32(backend, x);
   const wv = heapF32(backend, filter);
   const ov = heapF32(backend, out);
-  let a = xv;
-  if (!isPointwise(g)) {
-    a = cols(p * k);
-    im2col(g, xv, a);
+  if (!isPointwise(g) && shiftAddCheaper(g)) {
+    shiftAddForward(blas, g, xv, wv, ov);
+  } else {
+    let a = xv;
+    if (!isPointwise(g)) {
+      a = cols(p * k);
+      im2col(g, xv, a);
+    }
+    blas.sgemm(false, false, p, g.co, k, 1, a, k, wv, g.co, 0, ov, g.co);
   }
-  blas.sgemm(false, false, p, g.co, k, 1, a, k, wv, g.co, 0, ov, g.co);
   if (bias) {
     const bv = heapF32(backend, bias);
     if (bv.length === g.co) {
@@ -167,6 +171,29 @@ export function conv2DBackpropInputBlas(
     blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, dxv, k);
     return dx;
   }
+  if (flippedCheaper(g)) {
+    // Stride 1: dX = im2col of dY (flipped geometry) · flipped, transposed W.
+    const gt = flippedGeometry(g);
+    const kt = g.kh * g.kw * g.co;
+    const t = cols(g.n * g.h * g.w * kt);
+    im2col(gt, dyv, t);
+    blas.sgemm(
+      false,
+      false,
+      g.n * g.h * g.w,
+      g.ci,
+      kt,
+      1,
+      t,
+      kt,
+      flipTranspose(g, wv),
+      g.ci,
+      0,
+      dxv,
+      g.ci,
+    );
+    return dx;
+  }
   const c = cols(p * k);
   blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, c, k);
   dxv.fill(0);
@@ -198,6 +225,27 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   const xv = heapF32(backend, x);
   const dyv = heapF32(backend, dy);
   const dwv = heapF32(backend, dw);
+  if (!isPointwise(g) && flippedCheaper(g)) {
+    // Stride 1: dW'[ci, (kh', kw', co)] = Xᵀ · im2col of dY (flipped geometry).
+    const gt = flippedGeometry(g);
+    const kt = g.kh * g.kw * g.co;
+    const rows = g.n * g.h * g.w;
+    const t = cols(rows * kt);
+    im2col(gt, dyv, t);
+    const dwt = new Float32Array(g.ci * kt);
+    blas.sgemm(true, false, g.ci, kt, rows, 1, xv, g.ci, t, kt, 0, dwt, kt);
+    for (let a = 0; a < g.kh; a++) {
+      for (let b = 0; b < g.kw; b++) {
+        const tap = ((g.kh - 1 - a) * g.kw + (g.kw - 1 - b)) * g.co;
+        for (let ci = 0; ci < g.ci; ci++) {
+          const d = ((a * g.kw + b) * g.ci + ci) * g.co;
+          const s = ci * kt + tap;
+          for (let co = 0; co < g.co; co++) dwv[d + co] = dwt[s + co];
+        }
+      }
+    }
+    return dw;
+  }
   let a = xv;
   if (!isPointwise(g)) {
     a = cols(p * k);
@@ -278,4 +326,109 @@ export function batchMatMulBlas(
     );
   }
   return out;
+}
+
+/**
+ * Stride 1 with few output channels: im2col of dY in the transposed geometry
+ * (`n·h·w × kh·kw·co`) is smaller than im2col of X (`n·oh·ow × kh·kw·ci`).
+ */
+function flippedCheaper(g: ConvGeometry): boolean {
+  return g.sh === 1 && g.sw === 1 && 2 * g.co * g.h * g.w < g.ci * g.oh * g.ow;
+}
+
+/** Stride 1, few output channels: per-tap products then a shift-and-add beat im2col. */
+function shiftAddCheaper(g: ConvGeometry): boolean {
+  return flippedCheaper(g);
+}
+
+/**
+ * The geometry of the stride-1 convolution over dY (`oh × ow × co`) whose
+ * outputs are X's pixels: kernel flipped, padding `k − 1 − pad`.
+ */
+function flippedGeometry(g: ConvGeometry): ConvGeometry {
+  return {
+    n: g.n,
+    h: g.oh,
+    w: g.ow,
+    ci: g.co,
+    kh: g.kh,
+    kw: g.kw,
+    co: g.ci,
+    sh: 1,
+    sw: 1,
+    pt: g.kh - 1 - g.pt,
+    pl: g.kw - 1 - g.pl,
+    oh: g.h,
+    ow: g.w,
+  };
+}
+
+/** `Wf[(kh', kw', co), ci] = W[kh − 1 − kh', kw − 1 − kw', ci, co]` (a new array). */
+function flipTranspose(g: ConvGeometry, w: Float32Array): Float32Array {
+  const out = new Float32Array(w.length);
+  for (let a = 0; a < g.kh; a++) {
+    for (let b = 0; b < g.kw; b++) {
+      const src = (a * g.kw + b) * g.ci * g.co;
+      const dst = ((g.kh - 1 - a) * g.kw + (g.kw - 1 - b)) * g.co * g.ci;
+      for (let ci = 0; ci < g.ci; ci++) {
+        for (let co = 0; co < g.co; co++) {
+          out[dst + co * g.ci + ci] = w[src + ci * g.co + co];
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Stride-1 forward as `Z[:, tap] = X · W_tap` for every tap (one GEMM each,
+ * into `Z[n·h·w × kh·kw·co]`), then `Y[p] = Σ_tap Z[p + tap − pad, tap]`.
+ */
+function shiftAddForward(
+  blas: Blas,
+  g: ConvGeometry,
+  x: Float32Array,
+  w: Float32Array,
+  out: Float32Array,
+): void {
+  const taps = g.kh * g.kw;
+  const kt = taps * g.co;
+  const rows = g.n * g.h * g.w;
+  const z = cols(rows * kt);
+  const block = g.ci * g.co;
+  for (let tap = 0; tap < taps; tap++) {
+    blas.sgemm(
+      false,
+      false,
+      rows,
+      g.co,
+      g.ci,
+      1,
+      x,
+      g.ci,
+      w.subarray(tap * block, (tap + 1) * block),
+      g.co,
+      0,
+      z.subarray(tap * g.co),
+      kt,
+    );
+  }
+  out.fill(0);
+  for (let b = 0; b < g.n; b++) {
+    for (let y = 0; y < g.oh; y++) {
+      for (let xx = 0; xx < g.ow; xx++) {
+        const o = ((b * g.oh + y) * g.ow + xx) * g.co;
+        for (let a = 0; a < g.kh; a++) {
+          const ih = y - g.pt + a;
+          if (ih < 0 || ih >= g.h) continue;
+          for (let c = 0; c < g.kw; c++) {
+            const iw = xx - g.pl + c;
+            if (iw < 0 || iw >= g.w) continue;
+            const zi = ((b * g.h + ih) * g.w + iw) * kt + (a * g.kw + c) * g.co;
+            for (let co = 0; co < g.co; co++) out[o + co] += z[zi + co];
+          }
+        }
+      }
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { CONV_CASES } from "./conv_cases.ts";
+import { CONV_CASES, FEW_OUTPUT_CHANNEL_CASES } from "./conv_cases.ts";
 import {
   assertWasmMatchesCpu,
   randn,
@@ -10,7 +10,7 @@ import {
 
 tf.enableProdMode();
 
-for (const c of CONV_CASES) {
+for (const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES]) {
   Deno.test(`Conv2DBackpropFilter wasm = cpu: ${c.name}`, async () => {
     await assertWasmMatchesCpu(() => {
       const x = randn(c.x, 1) as tf.Tensor4D;

@@ -109,3 +109,28 @@ export const CONV_CASES: ConvCase[] = [
     pad: "same",
   },
 ];
+
+/** Stride-1 cases with few output channels (the BLAS path's transposed-geometry kernels). */
+export const FEW_OUTPUT_CHANNEL_CASES: ConvCase[] = [
+  {
+    name: "PatchGAN output layer (s1, 1 channel out, explicit pad)",
+    x: [2, 9, 8, 16],
+    filter: [4, 4, 16, 1],
+    strides: 1,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
+  {
+    name: "s1 valid, 2 of 12 channels, non-square",
+    x: [1, 10, 7, 12],
+    filter: [4, 3, 12, 2],
+    strides: 1,
+    pad: "valid",
+  },
+  {
+    name: "s1 same, 3x3, 1 of 8 channels",
+    x: [3, 6, 5, 8],
+    filter: [3, 3, 8, 1],
+    strides: 1,
+    pad: "same",
+  },
+];
