@@ -4,7 +4,8 @@
  *
  * @example
  * ```ts
- * import { patchDiscriminator, unet } from "./mod.ts";
+ * import { patchDiscriminator, selectBackend, unet } from "./mod.ts";
+ * await selectBackend({ backend: "cpu", log: null });
  * const g = unet({ depth: 5, ngf: 4, size: 32 });
  * const d = patchDiscriminator({ ndf: 4, size: 32 });
  * console.log(g.outputs[0].shape, d.outputs[0].shape); // [null, 32, 32, 3] [null, 2, 2, 1]

@@ -9,6 +9,11 @@ import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { registerFastWasmKernels } from "./wasm_kernels.ts";
 
+// The stock WebGPU factory (registered on import, at the highest priority) would make
+// tfjs pick any adapter, llvmpipe included, when nothing is selected: p2p registers
+// its own factory in selectBackend instead.
+if (tf.findBackendFactory("webgpu")) tf.removeBackend("webgpu");
+
 /** Backends p2p can run on; `auto` picks the fastest that starts. */
 export type BackendName = "auto" | "webgpu" | "wasm" | "cpu";
 

@@ -43,8 +43,12 @@ Deno.test("backend parity: U-Net and PatchGAN agree to 1e-4 on cpu, wasm and web
   if (!probe.adapter) console.log(`  webgpu skipped: ${probe.description}`);
   for (const backend of backends) {
     const out = await outputs(backend);
-    out.forEach((o, i) => {
-      const diff = maxAbsDiff(ref[i], o);
+    const diffs = out.map((o, i) => maxAbsDiff(ref[i], o));
+    console.log(
+      `  ${backend} vs cpu: max |Δ| ${Math.max(...diffs).toExponential(2)}`,
+    );
+    out.forEach((_, i) => {
+      const diff = diffs[i];
       assert.ok(
         diff <= 1e-4,
         `${backend} output ${i} differs from cpu by ${diff}`,
