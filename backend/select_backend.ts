@@ -37,6 +37,12 @@ export interface SelectBackendOptions {
    * @default true
    */
   fastKernels?: boolean;
+  /**
+   * Native BLAS for the wasm kernels: `auto` (OpenBLAS when installed), `off`,
+   * or a library path.
+   * @default the P2P_BLAS environment variable, else "auto"
+   */
+  blas?: string;
   /** Where the choice is printed; `null` prints nothing. @default console.error */
   log?: ((line: string) => void) | null;
 }
@@ -150,6 +156,7 @@ export function onBackendStart(
 async function startCpuBackend(
   name: "wasm" | "cpu",
   fastKernels: boolean,
+  blas: string,
 ): Promise<void> {
   let ok = false;
   try {
@@ -163,7 +170,7 @@ async function startCpuBackend(
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`backend "${name}" failed to start`);
   }
-  if (name === "wasm") registerWasmKernels(fastKernels);
+  if (name === "wasm") registerWasmKernels(fastKernels, blas);
 }
 
 /**
@@ -229,7 +236,11 @@ export async function selectBackend(
         : `no WebGPU adapter: ${probe.description}`;
       for (const name of ["wasm", "cpu"] as const) {
         try {
-          await startCpuBackend(name, options.fastKernels ?? true);
+          await startCpuBackend(
+            name,
+            options.fastKernels ?? true,
+            blasChoice(options),
+          );
           choice = {
             backend: name,
             adapter: cpuDescription(name),
@@ -242,7 +253,11 @@ export async function selectBackend(
       }
     }
   } else {
-    await startCpuBackend(wanted, options.fastKernels ?? true);
+    await startCpuBackend(
+      wanted,
+      options.fastKernels ?? true,
+      blasChoice(options),
+    );
     choice = {
       backend: wanted,
       adapter: cpuDescription(wanted),
@@ -269,12 +284,21 @@ function cpuDescription(name: "wasm" | "cpu"): string {
 
 let fastKernelsNote = "";
 
-function registerWasmKernels(enabled: boolean): void {
+function blasChoice(options: SelectBackendOptions): string {
+  if (options.blas) return options.blas;
+  try {
+    return Deno.env.get("P2P_BLAS") || "auto";
+  } catch {
+    return "auto"; // no env permission
+  }
+}
+
+function registerWasmKernels(enabled: boolean, blas: string): void {
   if (!enabled) {
     fastKernelsNote = " (stock kernels)";
     return;
   }
-  const k = registerFastWasmKernels();
+  const k = registerFastWasmKernels({ blas });
   fastKernelsNote = k.blas
     ? ` + p2p kernels on ${k.blas} (${k.blasThreads} threads)`
     : " + p2p XNNPACK kernels";
