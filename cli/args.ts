@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 
 /** One flag of a command. */
 export interface FlagSpec {
@@ -167,4 +168,29 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     if (Deno.env.get("P2P_DEBUG")) console.error((e as Error).stack);
     Deno.exit(1);
   }
+}
+
+/** The backend flags every command that runs a model takes. */
+export const BACKEND_FLAGS: FlagTable = {
+  backend: {
+    type: "string",
+    help: "tfjs backend (auto: hardware WebGPU, else wasm, else cpu).",
+    default: "auto",
+    choices: BACKEND_NAMES,
+    metavar: "B",
+  },
+  "allow-software-gpu": {
+    type: "boolean",
+    help: "Let auto use a software WebGPU adapter (llvmpipe).",
+    default: false,
+  },
+};
+
+/** Selects the backend the {@linkcode BACKEND_FLAGS} ask for; returns its name. */
+export async function backendFromFlags(values: FlagValues): Promise<string> {
+  const choice = await selectBackend({
+    backend: values.backend as BackendName,
+    allowSoftwareGpu: values["allow-software-gpu"] as boolean,
+  });
+  return choice.backend;
 }

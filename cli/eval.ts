@@ -10,12 +10,12 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join, resolve } from "node:path";
-import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 import {
   type ImageMetrics,
   imageMetrics,
   INFERENCE_MODES,
   type InferenceMode,
+  meanMetrics,
   sizeMultiple,
   translate,
 } from "@p2p/models";
@@ -23,6 +23,8 @@ import { type Direction, pairedDataset } from "@p2p/data";
 import { loadGenerator } from "@p2p/train";
 import { setDropoutSeed } from "@p2p/layers";
 import {
+  BACKEND_FLAGS,
+  backendFromFlags,
   type FlagTable,
   intFlag,
   parseFlags,
@@ -67,17 +69,7 @@ export const EVAL_FLAGS: FlagTable = {
       "Where to write the scores; default eval_<checkpoint name>_<split>.json beside the checkpoint.",
     metavar: "FILE",
   },
-  backend: {
-    type: "string",
-    help: "tfjs backend.",
-    default: "auto",
-    choices: BACKEND_NAMES,
-  },
-  "allow-software-gpu": {
-    type: "boolean",
-    help: "Let auto use a software WebGPU adapter.",
-    default: false,
-  },
+  ...BACKEND_FLAGS,
   seed: {
     type: "string",
     help: "Seed of the dropout masks in paper mode.",
@@ -86,19 +78,6 @@ export const EVAL_FLAGS: FlagTable = {
   },
 };
 
-/** Mean of each metric over the images. */
-export function meanMetrics(rows: readonly ImageMetrics[]): ImageMetrics {
-  const n = rows.length;
-  const finite = rows.filter((r) => Number.isFinite(r.psnr));
-  return {
-    l1: rows.reduce((s, r) => s + r.l1, 0) / n,
-    psnr: finite.length
-      ? finite.reduce((s, r) => s + r.psnr, 0) / finite.length
-      : Infinity,
-    ssim: rows.reduce((s, r) => s + r.ssim, 0) / n,
-  };
-}
-
 async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, EVAL_FLAGS);
   if (!v) return;
@@ -106,10 +85,7 @@ async function main(): Promise<void> {
     if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
   }
   const seed = intFlag(v, "seed", 0);
-  await selectBackend({
-    backend: v.backend as BackendName,
-    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
-  });
+  await backendFromFlags(v);
   const ckpt = v.checkpoint as string;
   const { generator, config } = await loadGenerator(ckpt);
   const g = config.generator;

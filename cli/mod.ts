@@ -13,4 +13,4 @@
  */
 export * from "./args.ts";
 export { TRANSLATE_FLAGS } from "./translate.ts";
-export { EVAL_FLAGS, meanMetrics } from "./eval.ts";
+export { EVAL_FLAGS } from "./eval.ts";

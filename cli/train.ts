@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
+import { type BackendName, selectBackend } from "@p2p/backend";
 import { PRESET_NAMES, type PresetName } from "@p2p/models";
 import { DATASET_NAMES, type DatasetName } from "@p2p/data";
 import {
@@ -32,6 +32,7 @@ import {
   type TrainProgress,
 } from "@p2p/train";
 import {
+  BACKEND_FLAGS,
   type FlagTable,
   type FlagValues,
   intFlag,
@@ -165,18 +166,7 @@ export const TRAIN_FLAGS: FlagTable = {
     choices: ["AtoB", "BtoA"],
     metavar: "D",
   },
-  backend: {
-    type: "string",
-    help: "tfjs backend (auto: hardware WebGPU, else wasm, else cpu).",
-    default: "auto",
-    choices: BACKEND_NAMES,
-    metavar: "B",
-  },
-  "allow-software-gpu": {
-    type: "boolean",
-    help: "Let auto use a software WebGPU adapter (llvmpipe).",
-    default: false,
-  },
+  ...BACKEND_FLAGS,
   seed: {
     type: "string",
     help: "Seed of the weights, shuffle, jitter and dropout.",

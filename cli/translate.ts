@@ -11,7 +11,6 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 import {
   INFERENCE_MODES,
   type InferenceMode,
@@ -22,6 +21,8 @@ import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
 import { loadGenerator } from "@p2p/train";
 import { setDropoutSeed } from "@p2p/layers";
 import {
+  BACKEND_FLAGS,
+  backendFromFlags,
   type FlagTable,
   intFlag,
   parseFlags,
@@ -56,17 +57,7 @@ export const TRANSLATE_FLAGS: FlagTable = {
     default: "paper",
     choices: INFERENCE_MODES,
   },
-  backend: {
-    type: "string",
-    help: "tfjs backend.",
-    default: "auto",
-    choices: BACKEND_NAMES,
-  },
-  "allow-software-gpu": {
-    type: "boolean",
-    help: "Let auto use a software WebGPU adapter.",
-    default: false,
-  },
+  ...BACKEND_FLAGS,
   seed: {
     type: "string",
     help: "Seed of the dropout masks in paper mode.",
@@ -113,10 +104,7 @@ async function main(): Promise<void> {
     }
     files = [input];
   }
-  await selectBackend({
-    backend: v.backend as BackendName,
-    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
-  });
+  await backendFromFlags(v);
   const { generator, config } = await loadGenerator(v.checkpoint as string);
   const g = config.generator;
   const inChannels = (g.inChannels ?? 3) as 1 | 3;

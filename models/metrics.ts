@@ -95,3 +95,16 @@ export async function imageMetrics(
   const psnr = mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse);
   return { l1, psnr, ssim };
 }
+
+/** Mean of each metric over the images. */
+export function meanMetrics(rows: readonly ImageMetrics[]): ImageMetrics {
+  const n = rows.length;
+  const finite = rows.filter((r) => Number.isFinite(r.psnr));
+  return {
+    l1: rows.reduce((s, r) => s + r.l1, 0) / n,
+    psnr: finite.length
+      ? finite.reduce((s, r) => s + r.psnr, 0) / finite.length
+      : Infinity,
+    ssim: rows.reduce((s, r) => s + r.ssim, 0) / n,
+  };
+}
