@@ -10,8 +10,8 @@
  *   `BatchMatMul` as `sgemm`.
  * - Data movement without needless copies: `Identity` (shares memory),
  *   `Tile`, `Slice`, `SplitV`, `Sum` / `Mean` over leading axes; and
- *   `P2pAdamUpdate`, the fused Adam update {@linkcode FusedAdamOptimizer}
- *   uses on wasm.
+ *   `P2pAdamUpdate`, the fused Adam update of {@linkcode fusedAdam}'s
+ *   optimizer.
  *
  * @module
  */
@@ -45,7 +45,7 @@ import type { DirectKernel } from "./kernels/wasm_heap.ts";
 import { ADAM_UPDATE, adamUpdateWasm } from "./kernels/fused_adam.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
-export { fusedAdam, FusedAdamOptimizer } from "./kernels/fused_adam.ts";
+export { type AdamOptimizer, fusedAdam } from "./kernels/fused_adam.ts";
 
 const BACKEND = "wasm";
 

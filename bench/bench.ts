@@ -16,7 +16,8 @@
  * ```sh
  * deno task bench [--backend wasm|cpu|webgpu|auto] [--config full|small|both]
  *   [--steps 5] [--warmup 2] [--threads N] [--blas auto|off|PATH]
- *   [--kernels p2p|stock] [--no-torch] [--torch-threads 2] [--profile] [--write]
+ *   [--kernels p2p|stock] [--adam tfjs|fused] [--no-torch] [--torch-threads 2]
+ *   [--profile] [--write]
  * ```
  *
  * @module
@@ -27,6 +28,7 @@ import { patchDiscriminator, unet } from "@p2p/models";
 import { createTrainer } from "@p2p/train";
 import { type BackendName, selectBackend } from "@p2p/backend";
 import {
+  fusedAdam,
   registerFastWasmKernels,
   startWasmBackend,
 } from "../backend/wasm_kernels.ts";
@@ -161,6 +163,7 @@ export async function benchP2p(
   steps: number,
   warmup: number,
   profile: boolean,
+  adam: "tfjs" | "fused" = "tfjs",
 ): Promise<P2pResult> {
   const g = unet({ depth: config.depth, ngf: config.ngf, size: config.size });
   const d = patchDiscriminator({
@@ -168,7 +171,9 @@ export async function benchP2p(
     ndf: config.ndf,
     size: config.size,
   });
-  const trainer = createTrainer(g, d);
+  const trainer = adam === "fused"
+    ? withFusedAdam(() => createTrainer(g, d))
+    : createTrainer(g, d);
   const s = config.size;
   const x = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 1) as tf.Tensor4D;
   const y = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 2) as tf.Tensor4D;
@@ -208,6 +213,22 @@ export async function benchP2p(
   g.dispose();
   d.dispose();
   return result;
+}
+
+/**
+ * Runs `f` with `tf.train.adam` standing for p2p's `fusedAdam` (`--adam
+ * fused`: what `@p2p/train` gets once it creates its optimizers with
+ * `fusedAdam`), then puts tfjs's back.
+ */
+export function withFusedAdam<T>(f: () => T): T {
+  const train = tf.train as unknown as { adam: typeof tf.train.adam };
+  const original = train.adam;
+  train.adam = fusedAdam as unknown as typeof tf.train.adam;
+  try {
+    return f();
+  } finally {
+    train.adam = original;
+  }
 }
 
 /** Whether `/usr/bin/python3` can import torch. */
@@ -335,6 +356,7 @@ const USAGE = `usage: deno task bench [options]
   --threads N                     wasm threads (default: logical cores)
   --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
   --kernels p2p|stock             p2p's wasm kernels, or tfjs-wasm's own plus the missing filter gradient
+  --adam tfjs|fused               the trainer's Adam as @p2p/train makes it, or p2p's fusedAdam in its place
   --no-torch                      skip the PyTorch side
   --torch-threads N               PyTorch threads (default 2)
   --profile                       per-kernel profile of one step and one inference
@@ -351,6 +373,7 @@ async function main(): Promise<void> {
       threads: { type: "string" },
       blas: { type: "string", default: "auto" },
       kernels: { type: "string", default: "p2p" },
+      adam: { type: "string", default: "tfjs" },
       "no-torch": { type: "boolean", default: false },
       "torch-threads": { type: "string", default: "2" },
       profile: { type: "boolean", default: false },
@@ -384,6 +407,12 @@ async function main(): Promise<void> {
       `--config must be full, small or both, received "${values.config}"`,
     );
   }
+  if (!["tfjs", "fused"].includes(values.adam!)) {
+    throw new RangeError(
+      `--adam must be tfjs or fused, received "${values.adam}"`,
+    );
+  }
+  const adam = values.adam as "tfjs" | "fused";
   if (!["p2p", "stock"].includes(values.kernels!)) {
     throw new RangeError(
       `--kernels must be p2p or stock, received "${values.kernels}"`,
@@ -405,7 +434,11 @@ async function main(): Promise<void> {
     // TODO(bench): use selectBackend once it starts threaded wasm and registers the kernels itself.
     const start = await startWasmBackend(threads);
     const k = values.kernels === "stock"
-      ? registerFastWasmKernels({ blas: "off", backpropInput: false })
+      ? registerFastWasmKernels({
+        blas: "off",
+        backpropInput: false,
+        dataKernels: false,
+      })
       : registerFastWasmKernels({ blas: values.blas, blasThreads: threads });
     engine =
       `tfjs-wasm ${tf.version.tfjs}, ${start.threads} thread(s)${
@@ -422,6 +455,9 @@ async function main(): Promise<void> {
     const choice = await selectBackend({ backend, log: null });
     engine = `tfjs-${choice.backend} ${tf.version.tfjs} on ${choice.adapter}`;
   }
+  if (adam === "fused") {
+    engine += "; Adam: p2p fusedAdam in place of tf.train.adam (--adam fused)";
+  }
   const loadBefore = loadAverage();
   console.error(`p2p bench: ${engine}`);
   console.error("measuring the matmul peak …");
@@ -429,7 +465,10 @@ async function main(): Promise<void> {
   const results = new Map<string, P2pResult>();
   for (const c of configs) {
     console.error(`p2p ${c.name}: ${warmup} warm-up + ${steps} timed steps …`);
-    results.set(c.name, await benchP2p(c, steps, warmup, values.profile!));
+    results.set(
+      c.name,
+      await benchP2p(c, steps, warmup, values.profile!, adam),
+    );
   }
   let torch: TorchResult | undefined;
   let torchNote = "";

@@ -3,11 +3,12 @@
  *
  * `tf.train.adam` updates each variable with 13 separate element-wise
  * kernels, each writing a full-size tensor: for pix2pix's 57 M parameters that
- * is about a third of a wasm training step. {@linkcode FusedAdamOptimizer}
- * computes the same update (same formula, same state variables, same
- * `getWeights` / `setWeights`, so checkpoints are interchangeable) in a single
- * pass over the wasm heap through the `P2pAdamUpdate` kernel; on other
- * backends, or before that kernel is registered, it is `tf.train.adam`.
+ * is a large share of a wasm training step. The optimizer
+ * {@linkcode fusedAdam} makes computes the same update (same formula, same
+ * state variables, same `getWeights` / `setWeights`, so checkpoints are
+ * interchangeable) in a single pass over the wasm heap through the
+ * `P2pAdamUpdate` kernel; on other backends, or before that kernel is
+ * registered, it is `tf.train.adam`.
  *
  * @module
  */
@@ -76,11 +77,14 @@ interface AdamState {
   incrementIterations(): void;
 }
 
+/** tfjs's Adam optimizer (an alias of `tf.AdamOptimizer`). */
+export type AdamOptimizer = tf.AdamOptimizer;
+
 /**
  * `tf.train.adam` whose update is one fused kernel per variable on wasm.
  * Same constructor, state and serialisation as `tf.AdamOptimizer`.
  */
-export class FusedAdamOptimizer extends tf.AdamOptimizer {
+class FusedAdamOptimizer extends tf.AdamOptimizer {
   /** Applies one Adam step (fused on wasm when `P2pAdamUpdate` is registered). */
   override applyGradients(variableGradients: GradientsArg): void {
     const fused = tf.getBackend() === "wasm" &&
@@ -141,14 +145,28 @@ export class FusedAdamOptimizer extends tf.AdamOptimizer {
 }
 
 /**
- * Creates a {@linkcode FusedAdamOptimizer} (arguments as `tf.train.adam`;
- * `epsilon` defaults to the backend's, as there).
+ * Creates an Adam optimizer whose update is one fused kernel per variable on
+ * the wasm backend (with p2p's wasm kernels registered) and exactly
+ * `tf.train.adam` elsewhere. Arguments as `tf.train.adam` (`epsilon`
+ * defaults to the backend's, as there); the state, `getWeights` and
+ * `setWeights` are tfjs's, so checkpoints are interchangeable.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "@tensorflow/tfjs";
+ * import { fusedAdam } from "./fused_adam.ts";
+ *
+ * const w = tf.variable(tf.ones([2]));
+ * const opt = fusedAdam(0.1, 0.5, 0.999, 1e-8);
+ * opt.minimize(() => tf.sum(tf.square(w)) as tf.Scalar);
+ * console.log(w.dataSync()[0] < 1); // true
+ * ```
  */
 export function fusedAdam(
   learningRate = 0.001,
   beta1 = 0.9,
   beta2 = 0.999,
   epsilon?: number,
-): FusedAdamOptimizer {
+): AdamOptimizer {
   return new FusedAdamOptimizer(learningRate, beta1, beta2, epsilon);
 }
