@@ -171,7 +171,7 @@ async function main(): Promise<void> {
         r.customClasses.length
           ? `; register ${
             r.customClasses.join(", ")
-          } before tf.loadLayersModel (web/p2p_layers.js does)`
+          } before tf.loadLayersModel (cli/web/p2p_layers.js does)`
           : ""
       }`,
     );

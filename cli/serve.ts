@@ -7,7 +7,7 @@
  *   deno task serve --checkpoint runs/facades/checkpoints/latest --port 8000
  *   deno task serve --checkpoint DIR --quantize float16
  *
- * Everything is local: the page (web/), the tfjs UMD bundles and wasm
+ * Everything is local: the page (cli/web/), the tfjs UMD bundles and wasm
  * binaries (from the installed npm packages, no CDN), and the checkpoint's
  * generator exported as a tfjs LayersModel (in memory, at start).
  *
@@ -119,7 +119,7 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-const WEB_DIR = new URL("../web/", import.meta.url);
+const WEB_DIR = new URL("./web/", import.meta.url);
 
 const TYPES: Record<string, string> = {
   html: "text/html; charset=utf-8",
