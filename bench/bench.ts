@@ -345,6 +345,12 @@ async function writeResults(block: string): Promise<string> {
   const tmp = `${path}.${Deno.pid}.tmp`;
   await Deno.writeTextFile(tmp, text);
   await Deno.rename(tmp, path);
+  // Keep the file as `deno fmt` wants it (`deno task check` runs fmt --check).
+  await new Deno.Command(Deno.execPath(), {
+    args: ["fmt", "--quiet", path],
+    stdout: "null",
+    stderr: "null",
+  }).output().catch(() => undefined);
   return path;
 }
 
