@@ -12,3 +12,4 @@
  * @module
  */
 export * from "./select_backend.ts";
+export * from "./wasm_kernels.ts";

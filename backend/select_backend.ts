@@ -7,7 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
-import { registerFastWasmKernels } from "./wasm_kernels.ts";
+import { registerFastWasmKernels, startWasmBackend } from "./wasm_kernels.ts";
 
 // The stock WebGPU factory (registered on import, at the highest priority) would make
 // tfjs pick any adapter, llvmpipe included, when nothing is selected: p2p registers
@@ -37,6 +37,13 @@ export interface SelectBackendOptions {
    * @default true
    */
   fastKernels?: boolean;
+  /**
+   * Threads of tfjs-wasm's own kernels (its threaded SIMD build when above 1;
+   * OpenBLAS, when loaded, uses every core regardless). Takes effect only
+   * the first time wasm starts in a process.
+   * @default the P2P_WASM_THREADS environment variable, else 1
+   */
+  wasmThreads?: number;
   /**
    * Native BLAS for the wasm kernels: `auto` (OpenBLAS when installed), `off`,
    * or a library path.
@@ -157,10 +164,17 @@ async function startCpuBackend(
   name: "wasm" | "cpu",
   fastKernels: boolean,
   blas: string,
+  wasmThreads: number,
 ): Promise<void> {
   let ok = false;
   try {
-    ok = await tf.setBackend(name);
+    if (name === "wasm") {
+      const started = await startWasmBackend(wasmThreads);
+      threadsNote = started.threads > 1
+        ? `, ${started.threads} wasm threads`
+        : "";
+      ok = true;
+    } else ok = await tf.setBackend(name);
     await tf.ready();
   } catch (e) {
     throw new Error(
@@ -198,6 +212,8 @@ export async function selectBackend(
     );
   }
   tf.enableProdMode();
+  const threads = wasmThreads(options);
+  const blas = blasChoice(options);
   const log = options.log === undefined
     ? (s: string) => console.error(s)
     : options.log;
@@ -239,7 +255,8 @@ export async function selectBackend(
           await startCpuBackend(
             name,
             options.fastKernels ?? true,
-            blasChoice(options),
+            blas,
+            threads,
           );
           choice = {
             backend: name,
@@ -256,7 +273,8 @@ export async function selectBackend(
     await startCpuBackend(
       wanted,
       options.fastKernels ?? true,
-      blasChoice(options),
+      blas,
+      threads,
     );
     choice = {
       backend: wanted,
@@ -278,11 +296,33 @@ function cpuDescription(name: "wasm" | "cpu"): string {
   const cores =
     (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
   return name === "wasm"
-    ? `CPU, ${cores} cores, tfjs-wasm${fastKernelsNote}`
+    ? `CPU, ${cores} cores, tfjs-wasm${threadsNote}${fastKernelsNote}`
     : `CPU, ${cores} cores, tfjs-cpu`;
 }
 
 let fastKernelsNote = "";
+let threadsNote = "";
+
+function wasmThreads(options: SelectBackendOptions): number {
+  let raw: unknown = options.wasmThreads;
+  let source = "wasmThreads";
+  if (raw === undefined) {
+    try {
+      raw = Deno.env.get("P2P_WASM_THREADS") || undefined;
+      source = "P2P_WASM_THREADS";
+    } catch {
+      // no env permission
+    }
+  }
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `${source} must be a positive integer, received ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
 
 function blasChoice(options: SelectBackendOptions): string {
   if (options.blas) return options.blas;

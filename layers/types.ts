@@ -15,8 +15,6 @@ export type Tensor4D = tf.Tensor4D;
 export type Scalar = tf.Scalar;
 /** A tfjs variable. */
 export type Variable = tf.Variable;
-/** The tfjs Adam optimizer. */
-export type AdamOptimizer = tf.AdamOptimizer;
 /** A tfjs shape: dimensions, `null` where unknown. */
 export type Shape = tf.Shape;
 /** A tfjs serialization config object. */

@@ -8,6 +8,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { fusedAdam } from "@p2p/backend";
 
 type NamedTensorList = { name: string; tensor: tf.Tensor }[];
 import {
@@ -315,13 +316,14 @@ export function createTrainer(
   options: TrainerOptions = {},
 ): Trainer {
   const opts = resolveTrainerOptions(options, discriminator);
-  const optimizerG = tf.train.adam(
+  // One fused update kernel per variable on wasm; exactly tf.train.adam elsewhere.
+  const optimizerG = fusedAdam(
     opts.lr,
     opts.beta1,
     opts.beta2,
     opts.epsilon,
   );
-  const optimizerD = tf.train.adam(
+  const optimizerD = fusedAdam(
     opts.lr,
     opts.beta1,
     opts.beta2,

@@ -18,11 +18,6 @@ export type {
 } from "@p2p/models";
 export type { DatasetName, RngState } from "@p2p/data";
 
-export type {
-  AdamOptimizer,
-  Scalar,
-  Tensor,
-  Tensor4D,
-  Variable,
-} from "@p2p/layers";
+export type { AdamOptimizer } from "@p2p/backend";
+export type { Scalar, Tensor, Tensor4D, Variable } from "@p2p/layers";
 export type { LayersModel } from "@p2p/models";
