@@ -47,6 +47,7 @@ export function checkGanMode(mode: string, where = "ganMode"): GanMode {
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { bceWithLogits } from "@p2p/train";
+ * await tf.setBackend("cpu");
  * const loss = bceWithLogits(tf.tensor([0]), 1);
  * console.log(loss.dataSync()[0].toFixed(4)); // 0.6931 (= log 2)
  * ```
@@ -136,6 +137,7 @@ function realScore(
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
  * import { ganLoss } from "@p2p/train";
+ * await tf.setBackend("cpu");
  * const p = tf.tensor([2, -1]);
  * console.log(ganLoss(p, true, { mode: "lsgan" }).dataSync()[0]); // 2.5
  * ```
