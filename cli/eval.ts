@@ -10,37 +10,16 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join, resolve } from "node:path";
-import {
-  type ImageMetrics,
-  imageMetrics,
-  INFERENCE_MODES,
-  type InferenceMode,
-  meanMetrics,
-  sizeMultiple,
-  translate,
-} from "@p2p/models";
+import { type ImageMetrics, imageMetrics, meanMetrics } from "@p2p/models";
 import { type Direction, pairedDataset } from "@p2p/data";
-import { loadGenerator } from "@p2p/train";
-import { setDropoutSeed } from "@p2p/layers";
-import {
-  BACKEND_FLAGS,
-  backendFromFlags,
-  type FlagTable,
-  intFlag,
-  parseFlags,
-  runMain,
-  UsageError,
-} from "./args.ts";
+import { type FlagTable, parseFlags, runMain } from "./args.ts";
+import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
 
 const USAGE = "usage: deno task eval --checkpoint DIR --data DIR [flags]";
 
 /** The flags of `deno task eval`. */
 export const EVAL_FLAGS: FlagTable = {
-  checkpoint: {
-    type: "string",
-    help: "Checkpoint directory (holds config.json).",
-    metavar: "DIR",
-  },
+  checkpoint: INFERENCE_FLAGS.checkpoint,
   data: {
     type: "string",
     help:
@@ -57,38 +36,22 @@ export const EVAL_FLAGS: FlagTable = {
     help: "AtoB or BtoA; defaults to the checkpoint's training direction.",
     choices: ["AtoB", "BtoA"],
   },
-  mode: {
-    type: "string",
-    help: "paper or eval inference mode.",
-    default: "paper",
-    choices: INFERENCE_MODES,
-  },
   json: {
     type: "string",
     help:
       "Where to write the scores; default eval_<checkpoint name>_<split>.json beside the checkpoint.",
     metavar: "FILE",
   },
-  ...BACKEND_FLAGS,
-  seed: {
-    type: "string",
-    help: "Seed of the dropout masks in paper mode.",
-    default: "0",
-    metavar: "N",
-  },
+  ...INFERENCE_FLAGS,
 };
 
 async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, EVAL_FLAGS);
   if (!v) return;
-  for (const f of ["checkpoint", "data"]) {
-    if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
-  }
-  const seed = intFlag(v, "seed", 0);
-  await backendFromFlags(v);
-  const ckpt = v.checkpoint as string;
-  const { generator, config } = await loadGenerator(ckpt);
+  const translator = await translatorFromFlags(v, USAGE, ["data"]);
+  const { config, mode } = translator;
   const g = config.generator;
+  const ckpt = v.checkpoint as string;
   const direction = (v.direction ??
     (config.data as { direction?: Direction } | undefined)?.direction ??
     "AtoB") as Direction;
@@ -99,16 +62,15 @@ async function main(): Promise<void> {
     outChannels: (g.outChannels ?? 3) as 1 | 3,
     preprocess: "none",
   });
-  const mode = v.mode as InferenceMode;
-  setDropoutSeed(seed);
   const rows: (ImageMetrics & { name: string })[] = [];
   for (let i = 0; i < ds.size; i++) {
     const pair = await ds.get(i);
     const x = pair.a.expandDims(0) as tf.Tensor4D;
-    const y = translate(generator, x, { mode, multiple: sizeMultiple(g) });
-    const m = await imageMetrics(y.squeeze([0]), pair.b);
+    const y = translator.run(x);
+    const out = y.squeeze([0]);
+    const m = await imageMetrics(out, pair.b);
     rows.push({ name: pair.name, ...m });
-    tf.dispose([pair.a, pair.b, x, y]);
+    tf.dispose([pair.a, pair.b, x, y, out]);
   }
   const mean = meanMetrics(rows);
   const fmt = (m: ImageMetrics) =>
@@ -152,7 +114,7 @@ async function main(): Promise<void> {
   await Deno.writeTextFile(tmp, body + "\n");
   await Deno.rename(tmp, json);
   console.log(`scores written to ${json}`);
-  generator.dispose();
+  translator.dispose();
 }
 
 if (import.meta.main) await runMain(main);

@@ -11,35 +11,16 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  INFERENCE_MODES,
-  type InferenceMode,
-  sizeMultiple,
-  translate,
-} from "@p2p/models";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
-import { loadGenerator } from "@p2p/train";
-import { setDropoutSeed } from "@p2p/layers";
-import {
-  BACKEND_FLAGS,
-  backendFromFlags,
-  type FlagTable,
-  intFlag,
-  parseFlags,
-  runMain,
-  UsageError,
-} from "./args.ts";
+import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
+import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
 
 const USAGE =
   "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
 
 /** The flags of `deno task translate`. */
 export const TRANSLATE_FLAGS: FlagTable = {
-  checkpoint: {
-    type: "string",
-    help: "Checkpoint directory (holds config.json).",
-    metavar: "DIR",
-  },
+  checkpoint: INFERENCE_FLAGS.checkpoint,
   input: {
     type: "string",
     help: "Input image (PNG/JPEG) or folder of images.",
@@ -50,20 +31,7 @@ export const TRANSLATE_FLAGS: FlagTable = {
     help: "Output PNG, or folder (created) when --input is a folder.",
     metavar: "PATH",
   },
-  mode: {
-    type: "string",
-    help:
-      "paper: dropout on and batch statistics, as in training; eval: dropout off, running statistics.",
-    default: "paper",
-    choices: INFERENCE_MODES,
-  },
-  ...BACKEND_FLAGS,
-  seed: {
-    type: "string",
-    help: "Seed of the dropout masks in paper mode.",
-    default: "0",
-    metavar: "N",
-  },
+  ...INFERENCE_FLAGS,
 };
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -83,7 +51,6 @@ async function main(): Promise<void> {
     if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
   }
   const input = v.input as string, output = v.output as string;
-  const seed = intFlag(v, "seed", 0);
   const inputIsDir = await isDirectory(input, "input");
   let files: string[];
   if (inputIsDir) {
@@ -104,13 +71,8 @@ async function main(): Promise<void> {
     }
     files = [input];
   }
-  await backendFromFlags(v);
-  const { generator, config } = await loadGenerator(v.checkpoint as string);
-  const g = config.generator;
-  const inChannels = (g.inChannels ?? 3) as 1 | 3;
-  const multiple = sizeMultiple(g);
-  const mode = v.mode as InferenceMode;
-  setDropoutSeed(seed);
+  const translator = await translatorFromFlags(v, USAGE, ["input", "output"]);
+  const { mode, inChannels } = translator;
   const t0 = performance.now();
   for (const [i, name] of files.entries()) {
     const src = inputIsDir ? `${input}/${name}` : name;
@@ -120,7 +82,7 @@ async function main(): Promise<void> {
     const pixels = await readImage(src, { channels: inChannels });
     const x = imageToTensor(pixels);
     const batch = x.expandDims(0) as tf.Tensor4D;
-    const y = translate(generator, batch, { mode, multiple });
+    const y = translator.run(batch);
     const out = y.squeeze([0]) as tf.Tensor3D;
     await writeImage(dst, await tensorToImage(out));
     tf.dispose([x, batch, y, out]);
@@ -136,7 +98,7 @@ async function main(): Promise<void> {
       } s`,
     );
   }
-  generator.dispose();
+  translator.dispose();
 }
 
 if (import.meta.main) await runMain(main);
