@@ -14,6 +14,7 @@ import {
   seedSequence,
 } from "@p2p/layers";
 import type { LayersModel } from "./unet.ts";
+import { conditionalPair } from "./patch_discriminator.ts";
 
 /** Options of {@linkcode imageDiscriminator}. */
 export interface ImageDiscriminatorOptions {
@@ -50,18 +51,12 @@ export function imageDiscriminator(
     );
   }
   const seed = seedSequence(options.seed ?? 2);
-  const source = tf.input({
-    shape: [size, size, options.sourceChannels ?? 3],
-    name: "source",
-  });
-  const target = tf.input({
-    shape: [size, size, options.targetChannels ?? 3],
-    name: "target",
-  });
-  let h = tf.layers.concatenate({ axis: -1, name: "concat" }).apply([
-    source,
-    target,
-  ]) as tf.SymbolicTensor;
+  const { source, target, pair } = conditionalPair(
+    size,
+    options.sourceChannels ?? 3,
+    options.targetChannels ?? 3,
+  );
+  let h = pair;
   filters.forEach((f, i) => {
     h = conv(h, {
       filters: f,

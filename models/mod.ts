@@ -22,4 +22,4 @@ export * from "./image_discriminator.ts";
 export * from "./presets.ts";
 export * from "./inference.ts";
 export * from "./metrics.ts";
-export type { NormKind, Tensor, Tensor4D } from "@p2p/layers";
+export type { NormKind, SymbolicTensor, Tensor, Tensor4D } from "@p2p/layers";

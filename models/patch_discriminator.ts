@@ -13,6 +13,7 @@ import {
   normalize,
   type NormKind,
   seedSequence,
+  type SymbolicTensor,
 } from "@p2p/layers";
 import type { LayersModel } from "./unet.ts";
 
@@ -43,6 +44,37 @@ export interface PatchDiscriminatorOptions {
   seed?: number;
   /** Model name. @default "patch_discriminator" */
   name?: string;
+}
+
+/** The two inputs of a conditional discriminator and their channel concatenation `[source, target]`. */
+export interface ConditionalPair {
+  /** The source (condition) image input. */
+  source: SymbolicTensor;
+  /** The target (real or generated) image input. */
+  target: SymbolicTensor;
+  /** `[source, target]` concatenated on channels, in that order (PyTorch's `cat((real_A, fake_B), 1)`). */
+  pair: SymbolicTensor;
+}
+
+/** Creates the inputs `source` and `target` of a conditional discriminator and their concatenation. */
+export function conditionalPair(
+  size: number | null,
+  sourceChannels: number,
+  targetChannels: number,
+): ConditionalPair {
+  const source = tf.input({
+    shape: [size, size, sourceChannels],
+    name: "source",
+  });
+  const target = tf.input({
+    shape: [size, size, targetChannels],
+    name: "target",
+  });
+  const pair = tf.layers.concatenate({ axis: -1, name: "concat" }).apply([
+    source,
+    target,
+  ]) as tf.SymbolicTensor;
+  return { source, target, pair };
 }
 
 /**
@@ -111,18 +143,12 @@ export function patchDiscriminator(
   }
   const size = options.size ?? null;
   const seed = seedSequence(options.seed ?? 1);
-  const source = tf.input({
-    shape: [size, size, options.sourceChannels ?? 3],
-    name: "source",
-  });
-  const target = tf.input({
-    shape: [size, size, options.targetChannels ?? 3],
-    name: "target",
-  });
-  let h = tf.layers.concatenate({ axis: -1, name: "concat" }).apply([
-    source,
-    target,
-  ]) as tf.SymbolicTensor;
+  const { source, target, pair } = conditionalPair(
+    size,
+    options.sourceChannels ?? 3,
+    options.targetChannels ?? 3,
+  );
+  let h = pair;
   const normBias = allBias || biasBeforeNorm(norm);
 
   if (layers === 0) {
