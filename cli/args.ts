@@ -6,6 +6,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
 
 /** One flag of a command. */
@@ -157,6 +158,7 @@ export function numberFlag(
  * any other error (exit 1) as one clear line instead of a stack trace.
  */
 export async function runMain(main: () => Promise<void>): Promise<void> {
+  tf.enableProdMode(); // no tfjs "running in Node.js" banner, no debug checks
   try {
     await main();
   } catch (e) {
