@@ -9,7 +9,9 @@
  *   as im2col + `sgemm` on the wasm heap, several times faster again, and
  *   `BatchMatMul` as `sgemm`.
  * - Data movement without needless copies: `Identity` (shares memory),
- *   `Tile`, `Slice`, `SplitV`, `Sum` / `Mean` over leading axes; and
+ *   `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes;
+ *   `LeakyRelu` and its gradient's `Greater` / `Select` as loops on the heap;
+ *   and
  *   `P2pAdamUpdate`, the fused Adam update of {@linkcode fusedAdam}'s
  *   optimizer.
  *
@@ -35,6 +37,7 @@ import {
   conv2DBackpropInputFast,
 } from "./kernels/conv2d_backprop_input.ts";
 import {
+  concatFast,
   identityShared,
   reduceLeading,
   sliceFast,
@@ -42,6 +45,11 @@ import {
   tileFast,
 } from "./kernels/data_kernels.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
+import {
+  greaterFast,
+  leakyReluFast,
+  selectFast,
+} from "./kernels/elementwise_kernels.ts";
 import { ADAM_UPDATE, adamUpdateWasm } from "./kernels/fused_adam.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
@@ -67,8 +75,9 @@ export interface FastWasmKernelsOptions {
    */
   backpropInput?: boolean;
   /**
-   * Replace the data-movement kernels too (`Identity`, `Tile`, `Slice`, `SplitV`,
-   * and `Sum` / `Mean` over leading axes); `false` keeps tfjs-wasm's own.
+   * Replace the data-movement and element-wise kernels too (`Identity`,
+   * `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes,
+   * `LeakyRelu`, `Greater`, `Select`); `false` keeps tfjs-wasm's own.
    * @default true
    */
   dataKernels?: boolean;
@@ -175,9 +184,18 @@ export function registerFastWasmKernels(
     : options.backpropInput === false
     ? ["Conv2DBackpropFilter"]
     : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
-  const dataNames = options.dataKernels === false
-    ? []
-    : ["Identity", "Tile", "Slice", "SplitV", "Sum", "Mean"];
+  const dataNames = options.dataKernels === false ? [] : [
+    "Identity",
+    "Tile",
+    "Slice",
+    "SplitV",
+    "Sum",
+    "Mean",
+    "Concat",
+    "LeakyRelu",
+    "Greater",
+    "Select",
+  ];
   const names = [
     ...convNames,
     ...dataNames,
@@ -200,6 +218,17 @@ export function registerFastWasmKernels(
   const data: Record<string, KernelImpl> = {};
   for (const name of dataNames) {
     const fallback = asDirect(stockKernel(name));
+    const fast: Record<string, (args: never, f: DirectKernel) => unknown> = {
+      Concat: concatFast,
+      LeakyRelu: leakyReluFast,
+      Greater: greaterFast,
+      Select: selectFast,
+    };
+    if (fast[name] !== undefined) {
+      const impl = fast[name];
+      data[name] = ((args: never) => impl(args, fallback)) as KernelImpl;
+      continue;
+    }
     data[name] = name === "Identity"
       ? (args: Parameters<typeof identityShared>[0]) =>
         identityShared(args, fallback)

@@ -62,3 +62,22 @@ Deno.test("Identity shares memory and is freed with its last user", async () => 
   y.dispose();
   assert.equal(backend.numDataIds(), before - 1, "freed with the last tensor");
 });
+
+Deno.test("Concat wasm = cpu (channels, middle axis, 3 inputs, 1 channel, int32)", async () => {
+  await assertWasmMatchesCpu(() => {
+    const a = randn([2, 5, 3, 4], 1);
+    const b = randn([2, 5, 3, 1], 2);
+    return [
+      tf.concat([a, b], 3),
+      tf.concat([b, a, b], -1),
+      tf.concat([a, randn([2, 2, 3, 4], 3)], 1),
+      tf.concat([a, randn([1, 5, 3, 4], 4)], 0),
+      tf.concat([randn([300, 2], 5), randn([300, 300], 6)], 1),
+      tf.concat([randn([7], 7), randn([3], 8)]),
+      tf.concat([
+        tf.tensor2d([[1, 2], [3, 4]], undefined, "int32"),
+        tf.tensor2d([[5], [6]], undefined, "int32"),
+      ], 1).toFloat(),
+    ];
+  }, "concat");
+});

@@ -1,0 +1,111 @@
+/**
+ * Element-wise wasm kernels for LeakyRelu and the ops of its gradient, as
+ * plain loops over the wasm heap. tfjs-wasm runs these through generic C++
+ * paths that cost ~10 ns an element (`Greater` against a broadcast scalar
+ * and `Select` most); pix2pix calls them on every encoder and discriminator
+ * activation, forwards and backwards:
+ *
+ * - `LeakyRelu` on float32: `x < 0 ? α·x : x`;
+ * - `Greater` of float32 tensors of the same shape, or against a scalar
+ *   (LeakyRelu's gradient compares with 0);
+ * - `Select` with a bool condition of the same shape as its float32 or int32
+ *   branches.
+ *
+ * Anything else (other dtypes, broadcasting, a rank-1 condition) goes to the
+ * stock kernel.
+ *
+ * @module
+ */
+import type { DirectKernel, TensorInfo, WasmBackendLike } from "./wasm_heap.ts";
+
+type Args = {
+  inputs: Record<string, TensorInfo>;
+  backend: WasmBackendLike;
+  attrs: Record<string, unknown>;
+};
+
+const call = (f: DirectKernel, args: Args): TensorInfo =>
+  f(args as Parameters<DirectKernel>[0]);
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+const sameShape = (a: number[], b: number[]): boolean =>
+  a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** The same memory as 4-byte integers. */
+const int32 = (view: ArrayBufferView): Int32Array =>
+  new Int32Array(view.buffer, view.byteOffset, view.byteLength >>> 2);
+
+/** `LeakyRelu` on float32 as one loop over the heap. */
+export function leakyReluFast(args: Args, fallback: DirectKernel): TensorInfo {
+  const { inputs: { x }, backend, attrs } = args;
+  if (x.dtype !== "float32") return call(fallback, args);
+  const alpha = attrs.alpha as number;
+  const out = backend.makeOutput([...x.shape], "float32");
+  const n = size(x.shape);
+  if (n === 0) return out;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  // Branch-free (random signs make `v < 0 ? α·v : v` mispredict half the
+  // time, ~5 ns an element): (v + |v|)/2 + α·(v − |v|)/2 is v or α·v exactly
+  // (halving and doubling are exact); only ±∞ and NaN give NaN, and are
+  // redone (a branch that is almost never taken).
+  const h = 0.5 * alpha;
+  for (let i = 0; i < n; i++) {
+    const v = xv[i];
+    const m = Math.abs(v);
+    let r = (v + m) * 0.5 + (v - m) * h;
+    if (r !== r) r = v < 0 ? alpha * v : v;
+    ov[i] = r;
+  }
+  return out;
+}
+
+/** `Greater` of same-shape float32 tensors, or of a tensor and a scalar. */
+export function greaterFast(args: Args, fallback: DirectKernel): TensorInfo {
+  const { inputs: { a, b }, backend } = args;
+  if (a.dtype !== "float32" || b.dtype !== "float32") {
+    return call(fallback, args);
+  }
+  const n = size(a.shape);
+  const scalar = size(b.shape) === 1 && b.shape.length <= a.shape.length;
+  if (!scalar && !sameShape(a.shape, b.shape)) return call(fallback, args);
+  const out = backend.makeOutput([...a.shape], "bool");
+  if (n === 0) return out;
+  const av = backend.typedArrayFromHeap(a) as Float32Array;
+  const bv = backend.typedArrayFromHeap(b) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Uint8Array;
+  // Number(boolean) compiles without a branch (`? 1 : 0` mispredicts).
+  if (scalar) {
+    const s = bv[0];
+    for (let i = 0; i < n; i++) ov[i] = Number(av[i] > s);
+  } else {
+    for (let i = 0; i < n; i++) ov[i] = Number(av[i] > bv[i]);
+  }
+  return out;
+}
+
+/** `Select` with a bool condition shaped like its branches. */
+export function selectFast(args: Args, fallback: DirectKernel): TensorInfo {
+  const { inputs: { condition, t, e }, backend } = args;
+  const four = (d: string) => d === "float32" || d === "int32";
+  if (
+    condition.dtype !== "bool" || !four(t.dtype) || t.dtype !== e.dtype ||
+    !sameShape(condition.shape, t.shape) || !sameShape(t.shape, e.shape)
+  ) {
+    return call(fallback, args);
+  }
+  const out = backend.makeOutput([...t.shape], t.dtype);
+  const n = size(t.shape);
+  if (n === 0) return out;
+  const cv = backend.typedArrayFromHeap(condition) as Uint8Array;
+  // Bits through a mask (0 or −1) instead of a branch: exact for float32 too.
+  const tv = int32(backend.typedArrayFromHeap(t));
+  const ev = int32(backend.typedArrayFromHeap(e));
+  const ov = int32(backend.typedArrayFromHeap(out));
+  for (let i = 0; i < n; i++) {
+    const m = -cv[i];
+    ov[i] = (tv[i] & m) | (ev[i] & ~m);
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { assertWasmMatchesCpu, randn, runOn } from "./test_util.ts";
+
+tf.enableProdMode();
+
+Deno.test("LeakyRelu, Greater and Select wasm = cpu (batch 2, 1 channel, non-square; broadcast Greater falls back)", async () => {
+  await assertWasmMatchesCpu(() => {
+    const x = randn([2, 5, 3, 1], 1);
+    const y = randn([2, 5, 3, 1], 2);
+    const z = randn([3, 7, 6, 4], 3);
+    const cond = tf.greater(x, y);
+    return [
+      tf.leakyRelu(x, 0.2),
+      tf.leakyRelu(z, 0.01),
+      tf.leakyRelu(tf.tensor1d([1, -2, 3], "int32"), 0.5),
+      tf.greater(z, 0).toFloat(),
+      tf.greater(z, tf.scalar(0.3)).toFloat(),
+      cond.toFloat(),
+      tf.greater(z, randn([4], 4)).toFloat(), // broadcast: the stock kernel
+      tf.where(cond, x, y),
+      tf.where(tf.greater(z, 0), z, tf.mul(z, 0.2)),
+      tf.where(
+        tf.tensor1d([true, false, true], "bool"),
+        tf.tensor1d([1, 2, 3], "int32"),
+        tf.tensor1d([4, 5, 6], "int32"),
+      ).toFloat(),
+    ];
+  }, "elementwise");
+});
+
+Deno.test("LeakyRelu's gradient wasm = cpu (the Greater / Select path)", async () => {
+  await assertWasmMatchesCpu(() => {
+    const x = randn([2, 6, 5, 3], 7);
+    const dy = randn([2, 6, 5, 3], 8);
+    const [dx] = tf.grads((a: tf.Tensor) =>
+      tf.sum(tf.mul(tf.leakyRelu(a, 0.2), dy))
+    )([x]);
+    return [dx];
+  }, "leakyRelu gradient");
+});
+
+Deno.test("LeakyRelu wasm = cpu on ±∞, NaN, ±0 and huge values (the branch-free formula's redo)", async () => {
+  const special = [Infinity, -Infinity, NaN, -0, 0, -3e38, 3e38, 1e-40, -1e-40];
+  const f = () => [tf.leakyRelu(tf.tensor1d(special), 0.2)];
+  const expected = await runOn("cpu", f);
+  const actual = await runOn("xnnpack", f);
+  assert.deepEqual(
+    Array.from(actual.values[0]).map((v) => v + 0),
+    Array.from(expected.values[0]).map((v) => v + 0),
+  );
+});
