@@ -15,36 +15,24 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
-  type DirectKernel,
+  type ConvGradAttrs,
   explicitPad,
   kernelOf,
   release,
   type TensorInfo,
   type WasmBackendLike,
+  type XnnpackDeps,
 } from "./wasm_heap.ts";
 
 /** Inputs and attributes of `Conv2DBackpropFilter` as tfjs passes them. */
 interface BackpropFilterArgs {
   inputs: { x: TensorInfo; dy: TensorInfo };
   backend: WasmBackendLike;
-  attrs: {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat: "NHWC" | "NCHW";
-    dimRoundingMode?: "floor" | "round" | "ceil";
-    filterShape: [number, number, number, number];
-  };
+  attrs: ConvGradAttrs & { filterShape: [number, number, number, number] };
 }
 
 /** The backend kernels the filter gradient is built on. */
-export interface BackpropFilterDeps {
-  /** The wasm backend's (XNNPACK) Conv2D kernel. */
-  conv2d: DirectKernel;
-  /** The wasm backend's Transpose kernel. */
-  transpose: DirectKernel;
-  /** The wasm backend's Slice kernel. */
-  slice: DirectKernel;
-}
+export type BackpropFilterDeps = XnnpackDeps;
 
 /** Looks up the wasm kernels `conv2DBackpropFilterWasm` needs. */
 export function backpropFilterDeps(): BackpropFilterDeps {

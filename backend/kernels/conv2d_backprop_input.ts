@@ -17,6 +17,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  type ConvGradAttrs,
   type DirectKernel,
   explicitPad,
   heapF32,
@@ -24,6 +25,7 @@ import {
   release,
   type TensorInfo,
   type WasmBackendLike,
+  type XnnpackDeps,
 } from "./wasm_heap.ts";
 
 /** The phase plan along one spatial dimension. */
@@ -61,23 +63,11 @@ function axisPhases(
 interface BackpropInputArgs {
   inputs: { dy: TensorInfo; filter: TensorInfo };
   backend: WasmBackendLike;
-  attrs: {
-    strides: number | [number, number];
-    pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
-    dataFormat: "NHWC" | "NCHW";
-    dimRoundingMode?: "floor" | "round" | "ceil";
-    inputShape: [number, number, number, number];
-  };
+  attrs: ConvGradAttrs & { inputShape: [number, number, number, number] };
 }
 
 /** The backend kernels the fast kernel is built on, looked up once. */
-export interface BackpropInputDeps {
-  /** The wasm backend's (XNNPACK) Conv2D kernel. */
-  conv2d: DirectKernel;
-  /** The wasm backend's Transpose kernel. */
-  transpose: DirectKernel;
-  /** The wasm backend's Slice kernel. */
-  slice: DirectKernel;
+export interface BackpropInputDeps extends XnnpackDeps {
   /** The stock Conv2DBackpropInput, for what the fast path does not cover. */
   fallback: DirectKernel;
 }

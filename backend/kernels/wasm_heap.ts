@@ -75,3 +75,25 @@ export function explicitPad(
 ): ExplicitPad {
   return [[0, 0], [top, bottom], [left, right], [0, 0]];
 }
+
+/** The attributes tfjs passes to every convolution-gradient kernel. */
+export interface ConvGradAttrs {
+  /** Strides. */
+  strides: number | [number, number];
+  /** Padding. */
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  /** Layout (p2p supports NHWC). */
+  dataFormat: "NHWC" | "NCHW";
+  /** Rounding of the output size. */
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+/** The wasm backend's kernels the XNNPACK-based gradients are built on. */
+export interface XnnpackDeps {
+  /** The wasm backend's (XNNPACK) Conv2D kernel. */
+  conv2d: DirectKernel;
+  /** The wasm backend's Transpose kernel. */
+  transpose: DirectKernel;
+  /** The wasm backend's Slice kernel. */
+  slice: DirectKernel;
+}
