@@ -73,18 +73,28 @@ export function resnetGenerator(
     shape: [size, size, options.inChannels ?? 3],
     name: "input",
   });
-  let h = reflectionPadding2d({ padding: 3, name: "c1_pad" }).apply(
-    x,
-  ) as SymbolicTensor;
-  h = conv(h, {
-    filters: ngf,
-    kernelSize: 7,
-    strides: 1,
-    padding: 0,
-    bias,
-    seed: seed(),
-    name: "c1_conv",
-  });
+  // Reflection padding of (k - 1) / 2, then a stride-1 "valid" convolution.
+  const reflectConv = (
+    t: SymbolicTensor,
+    filters: number,
+    k: number,
+    padName: string,
+    convName: string,
+    useBias: boolean,
+  ): SymbolicTensor => {
+    const padded = reflectionPadding2d({ padding: (k - 1) / 2, name: padName })
+      .apply(t) as SymbolicTensor;
+    return conv(padded, {
+      filters,
+      kernelSize: k,
+      strides: 1,
+      padding: 0,
+      bias: useBias,
+      seed: seed(),
+      name: convName,
+    });
+  };
+  let h = reflectConv(x, ngf, 7, "c1_pad", "c1_conv", bias);
   h = normalize(h, norm, { seed: seed(), name: "c1_norm" });
   h = activate(h, "relu", "c1_act");
   for (let i = 0; i < 2; i++) {
@@ -103,18 +113,7 @@ export function resnetGenerator(
   }
   const f = ngf * 4;
   for (let b = 1; b <= blocks; b++) {
-    let r = reflectionPadding2d({ padding: 1, name: `res${b}_pad1` }).apply(
-      h,
-    ) as SymbolicTensor;
-    r = conv(r, {
-      filters: f,
-      kernelSize: 3,
-      strides: 1,
-      padding: 0,
-      bias,
-      seed: seed(),
-      name: `res${b}_conv1`,
-    });
+    let r = reflectConv(h, f, 3, `res${b}_pad1`, `res${b}_conv1`, bias);
     r = normalize(r, norm, { seed: seed(), name: `res${b}_norm1` });
     r = activate(r, "relu", `res${b}_act`);
     if (options.dropout ?? true) {
@@ -122,18 +121,7 @@ export function resnetGenerator(
         r,
       ) as SymbolicTensor;
     }
-    r = reflectionPadding2d({ padding: 1, name: `res${b}_pad2` }).apply(
-      r,
-    ) as SymbolicTensor;
-    r = conv(r, {
-      filters: f,
-      kernelSize: 3,
-      strides: 1,
-      padding: 0,
-      bias,
-      seed: seed(),
-      name: `res${b}_conv2`,
-    });
+    r = reflectConv(r, f, 3, `res${b}_pad2`, `res${b}_conv2`, bias);
     r = normalize(r, norm, { seed: seed(), name: `res${b}_norm2` });
     h = tf.layers.add({ name: `res${b}_add` }).apply([h, r]) as SymbolicTensor;
   }
@@ -152,18 +140,7 @@ export function resnetGenerator(
     h = normalize(h, norm, { seed: seed(), name: `up${i + 1}_norm` });
     h = activate(h, "relu", `up${i + 1}_act`);
   }
-  h = reflectionPadding2d({ padding: 3, name: "out_pad" }).apply(
-    h,
-  ) as SymbolicTensor;
-  h = conv(h, {
-    filters: options.outChannels ?? 3,
-    kernelSize: 7,
-    strides: 1,
-    padding: 0,
-    bias: true,
-    seed: seed(),
-    name: "out_conv",
-  });
+  h = reflectConv(h, options.outChannels ?? 3, 7, "out_pad", "out_conv", true);
   const y = activate(h, "tanh", "output");
   return tf.model({
     inputs: x,
