@@ -48,6 +48,21 @@ function dilated(attrs: Record<string, unknown>): boolean {
   return Array.isArray(d) ? d.some((v) => v !== 1) : d !== 1;
 }
 
+/** The convolution geometry of a kernel call from its shapes and tfjs attributes. */
+function geometryOf(
+  xShape: number[],
+  filterShape: number[],
+  attrs: Record<string, unknown>,
+): ConvGeometry {
+  return convGeometry(
+    xShape,
+    filterShape,
+    attrs.strides as number | [number, number],
+    attrs.pad as ConvPad,
+    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
+  );
+}
+
 function nchw(attrs: Record<string, unknown>): boolean {
   return attrs.dataFormat === "NCHW" || attrs.dataFormat === "channelsFirst";
 }
@@ -107,13 +122,7 @@ export function conv2DBlas(
   }
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const g = convGeometry(
-    x.shape,
-    filter.shape,
-    attrs.strides as number | [number, number],
-    attrs.pad as ConvPad,
-    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-  );
+  const g = geometryOf(x.shape, filter.shape, attrs);
   return forward(blas, backend, g, x, filter, null);
 }
 
@@ -133,13 +142,7 @@ export function fusedConv2DBlas(
   }
   const x = inputs.x as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const g = convGeometry(
-    x.shape,
-    filter.shape,
-    attrs.strides as number | [number, number],
-    attrs.pad as ConvPad,
-    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-  );
+  const g = geometryOf(x.shape, filter.shape, attrs);
   return forward(blas, backend, g, x, filter, inputs.bias);
 }
 
@@ -153,13 +156,7 @@ export function conv2DBackpropInputBlas(
   if (nchw(attrs)) return fallback(args as Parameters<DirectKernel>[0]);
   const dy = inputs.dy as TensorInfo;
   const filter = inputs.filter as TensorInfo;
-  const g = convGeometry(
-    attrs.inputShape as number[],
-    filter.shape,
-    attrs.strides as number | [number, number],
-    attrs.pad as ConvPad,
-    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-  );
+  const g = geometryOf(attrs.inputShape as number[], filter.shape, attrs);
   checkDy(dy, g, "Conv2DBackpropInput");
   const dx = backend.makeOutput([g.n, g.h, g.w, g.ci], "float32");
   const p = g.n * g.oh * g.ow;
@@ -211,13 +208,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   }
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
-  const g = convGeometry(
-    x.shape,
-    attrs.filterShape as number[],
-    attrs.strides as number | [number, number],
-    attrs.pad as ConvPad,
-    attrs.dimRoundingMode as "floor" | "round" | "ceil" | undefined,
-  );
+  const g = geometryOf(x.shape, attrs.filterShape as number[], attrs);
   checkDy(dy, g, "Conv2DBackpropFilter");
   const dw = backend.makeOutput([g.kh, g.kw, g.ci, g.co], "float32");
   const p = g.n * g.oh * g.ow;
