@@ -13,8 +13,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import {
+  checkedConvInfo,
   type ConvGradAttrs,
   explicitPad,
   kernelOf,
@@ -58,28 +58,14 @@ export function conv2DBackpropFilterWasm(
       "Conv2DBackpropFilter (p2p wasm): dataFormat 'NCHW' is not supported, expected 'NHWC'",
     );
   }
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = checkedConvInfo(
+    "Conv2DBackpropFilter",
     x.shape as [number, number, number, number],
     attrs.filterShape,
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
+    dy,
+    attrs,
   );
   const [n, outH, outW, outC] = dy.shape;
-  if (
-    outH !== info.outHeight || outW !== info.outWidth ||
-    outC !== info.outChannels ||
-    n !== info.batchSize
-  ) {
-    throw new Error(
-      `Conv2DBackpropFilter (p2p wasm): dy shape [${dy.shape}] does not match the convolution of ` +
-        `x [${x.shape}] by a [${attrs.filterShape}] filter (expected [${info.batchSize}, ` +
-        `${info.outHeight}, ${info.outWidth}, ${info.outChannels}])`,
-    );
-  }
   const {
     filterHeight: kh,
     filterWidth: kw,

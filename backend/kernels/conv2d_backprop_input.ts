@@ -15,8 +15,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import {
+  checkedConvInfo,
   type ConvGradAttrs,
   type DirectKernel,
   explicitPad,
@@ -95,27 +95,14 @@ export function conv2DBackpropInputFast(
   if (attrs.dataFormat === "NCHW") {
     return deps.fallback(args as unknown as Parameters<DirectKernel>[0]);
   }
-  const info = tf.backend_util.computeConv2DInfo(
+  const info = checkedConvInfo(
+    "Conv2DBackpropInput",
     attrs.inputShape,
     filter.shape as [number, number, number, number],
-    attrs.strides,
-    1,
-    attrs.pad,
-    attrs.dimRoundingMode,
-    false,
-    "channelsLast",
+    dy,
+    attrs,
   );
-  const [n, outH, outW, outC] = dy.shape;
-  if (
-    outH !== info.outHeight || outW !== info.outWidth ||
-    outC !== info.outChannels
-  ) {
-    throw new Error(
-      `Conv2DBackpropInput (p2p wasm): dy shape [${dy.shape}] does not match the convolution of ` +
-        `input [${attrs.inputShape}] by filter [${filter.shape}] (expected [${n}, ${info.outHeight}, ` +
-        `${info.outWidth}, ${info.outChannels}])`,
-    );
-  }
+  const [n, , , outC] = dy.shape;
   const {
     filterHeight: kh,
     filterWidth: kw,

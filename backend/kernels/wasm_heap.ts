@@ -97,3 +97,38 @@ export interface XnnpackDeps {
   /** The wasm backend's Slice kernel. */
   slice: DirectKernel;
 }
+
+/**
+ * tfjs's conv geometry for `x` by `filter` (NHWC), after checking that `dy`
+ * has the output shape; the error names the kernel and both shapes.
+ */
+export function checkedConvInfo(
+  kernel: string,
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  dy: TensorInfo,
+  attrs: ConvGradAttrs,
+): tf.backend_util.Conv2DInfo {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    "channelsLast",
+  );
+  const [n, outH, outW, outC] = dy.shape;
+  if (
+    n !== info.batchSize || outH !== info.outHeight ||
+    outW !== info.outWidth || outC !== info.outChannels
+  ) {
+    throw new Error(
+      `${kernel} (p2p wasm): dy shape [${dy.shape}] does not match the convolution of ` +
+        `x [${xShape}] by a [${filterShape}] filter (expected [${info.batchSize}, ` +
+        `${info.outHeight}, ${info.outWidth}, ${info.outChannels}])`,
+    );
+  }
+  return info;
+}
