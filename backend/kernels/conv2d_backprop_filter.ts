@@ -65,7 +65,7 @@ export function conv2DBackpropFilterWasm(
     dy,
     attrs,
   );
-  const [n, outH, outW, outC] = dy.shape;
+  const [n, outH, outW] = dy.shape;
   const {
     filterHeight: kh,
     filterWidth: kw,
