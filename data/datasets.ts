@@ -16,7 +16,8 @@ import {
   pairName,
   resolveGenerateOptions,
 } from "./generator_options.ts";
-import { concatHorizontal, encodePng, writeFileAtomic } from "./image.ts";
+import { writeFileAtomic } from "@p2p/internal";
+import { concatHorizontal, encodePng } from "./image.ts";
 import {
   type PairedDataset,
   pairedDatasetFromPairs,

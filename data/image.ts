@@ -5,6 +5,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { ensureParent, writeFileAtomic } from "@p2p/internal";
 import { decode, Image } from "imagescript";
 import { decodePng } from "./png.ts";
 
@@ -210,23 +211,6 @@ function checkPixels(image: Pixels, what: string): void {
   }
 }
 
-/** Writes bytes to `path` atomically: a temporary file beside it, then a rename. */
-export async function writeFileAtomic(
-  path: string,
-  bytes: Uint8Array,
-): Promise<void> {
-  const tmp = `${path}.${Deno.pid}-${Date.now().toString(36)}-${
-    Math.floor(Math.random() * 1e9).toString(36)
-  }.tmp`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw new Error(`cannot write '${path}': ${(e as Error)?.message ?? e}`);
-  }
-}
-
 /**
  * Writes a PNG atomically (temporary file, then rename), creating the parent
  * folder if needed. Accepts pixels, or a tensor in [-1, 1] shaped `[h, w, c]`
@@ -239,8 +223,7 @@ export async function writeImage(
   const pixels = image instanceof tf.Tensor
     ? await tensorToImage(image)
     : image;
-  const slash = path.lastIndexOf("/");
-  if (slash > 0) await Deno.mkdir(path.slice(0, slash), { recursive: true });
+  await ensureParent(path);
   await writeFileAtomic(path, await encodePng(pixels));
 }
 

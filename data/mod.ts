@@ -45,7 +45,6 @@ export {
   type Tensor4D,
   tensorToImage,
   toChannels,
-  writeFileAtomic,
   writeImage,
 } from "./image.ts";
 export { crop, flipHorizontal, resizeBicubic } from "./resize.ts";

@@ -37,9 +37,9 @@ import {
   pairedDataset,
   type Rng,
   shuffledIndices,
-  writeFileAtomic,
   writeImage,
 } from "@p2p/data";
+import { writeFileAtomic } from "@p2p/internal";
 import {
   disposeOptimizerState,
   loadCheckpoint,
