@@ -12,10 +12,10 @@ import {
   type Channels,
   checkChannels,
   decodeImage,
+  type ImageBatch,
+  type ImageTensor,
   type Pixels,
   pixelsToFloat,
-  type Tensor3D,
-  type Tensor4D,
   toChannels,
 } from "./image.ts";
 import { crop } from "./resize.ts";
@@ -97,9 +97,9 @@ export interface PixelPair {
 /** One pair as tensors in [-1, 1]; the caller disposes them. */
 export interface Pair {
   /** Model input `[h, w, inChannels]`. */
-  readonly a: Tensor3D;
+  readonly a: ImageTensor;
   /** Target `[h, w, outChannels]`. */
-  readonly b: Tensor3D;
+  readonly b: ImageTensor;
   /** Pair name. */
   readonly name: string;
 }
@@ -107,9 +107,9 @@ export interface Pair {
 /** A batch of pairs as tensors in [-1, 1]; the caller disposes them. */
 export interface PairBatch {
   /** Model inputs `[n, h, w, inChannels]`. */
-  readonly a: Tensor4D;
+  readonly a: ImageBatch;
   /** Targets `[n, h, w, outChannels]`. */
-  readonly b: Tensor4D;
+  readonly b: ImageBatch;
   /** Pair names, in batch order. */
   readonly names: readonly string[];
   /** Pair indices, in batch order. */
@@ -622,7 +622,7 @@ function build(
         );
       }
     }
-    const stack = (key: "a" | "b", c: Channels): Tensor4D => {
+    const stack = (key: "a" | "b", c: Channels): ImageBatch => {
       const per = w * h * c;
       const buf = new Float32Array(per * items.length);
       items.forEach((it, k) => buf.set(pixelsToFloat(it[key]), k * per));
@@ -651,7 +651,7 @@ function build(
     get(i: number, options: GetOptions = {}): Promise<Pair> {
       return settle(() => {
         const p = pixels(i, options);
-        const t = (im: Pixels): Tensor3D =>
+        const t = (im: Pixels): ImageTensor =>
           tf.tensor3d(
             pixelsToFloat(im),
             [im.height, im.width, im.channels],

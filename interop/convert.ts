@@ -9,12 +9,13 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { buildDiscriminator, buildGenerator } from "@p2p/models";
-import type {
-  DiscriminatorConfig,
-  GeneratorConfig,
-  LayersModel,
-} from "./types.ts";
+import {
+  buildDiscriminator,
+  buildGenerator,
+  type DiscriminatorConfig,
+  type GeneratorConfig,
+  type LayersModel,
+} from "@p2p/models";
 import {
   inferArchitecture,
   type ReferenceArchitecture,

@@ -10,7 +10,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LayersModel } from "./types.ts";
+import { type LayersModel, modelArtifacts } from "@p2p/models";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
 export type Quantization = "none" | "float16" | "uint8";
@@ -60,20 +60,6 @@ export interface TfjsArtifacts {
 }
 
 type TopologyLayer = { class_name?: string; config?: Record<string, unknown> };
-
-/** The topology with p2p's custom dropout as tfjs `Dropout` (same semantics at inference). */
-export function portableTopology(topology: unknown): unknown {
-  const copy = structuredClone(topology) as {
-    config?: { layers?: TopologyLayer[] };
-  };
-  for (const layer of copy?.config?.layers ?? []) {
-    if (layer.class_name === "SeededDropout") {
-      layer.class_name = "Dropout";
-      layer.config = { ...layer.config, noise_shape: null, seed: null };
-    }
-  }
-  return copy;
-}
 
 /** Custom layer classes a topology still needs registered to load in plain tfjs. */
 export function customClasses(topology: unknown): string[] {
@@ -186,21 +172,12 @@ export async function tfjsArtifacts(
     );
   }
   const shardBytes = options.shardBytes ?? 4 * 1024 * 1024;
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler((a) => {
-    artifacts = a;
-    return Promise.resolve({
-      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
-    });
-  }));
-  const a = artifacts!;
-  const weightData = new Uint8Array(
-    tf.io.CompositeArrayBuffer.join(a.weightData!),
-  );
+  const a = await modelArtifacts(model);
+  const weightData = a.weights;
   const entries: WeightEntry[] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;
-  for (const spec of a.weightSpecs!) {
+  for (const spec of a.weightSpecs) {
     const n = spec.shape.reduce((x, y) => x * y, 1);
     const raw = weightData.slice(offset, offset + 4 * n);
     offset += 4 * n;
@@ -245,7 +222,7 @@ export async function tfjsArtifacts(
     format: "layers-model",
     generatedBy: a.generatedBy,
     convertedBy: `p2p interop${quantize === "none" ? "" : ` (${quantize})`}`,
-    modelTopology: portableTopology(a.modelTopology),
+    modelTopology: a.topology,
     weightsManifest: [{ paths: shards.map((s) => s.name), weights: entries }],
   };
   return { modelJson, shards };

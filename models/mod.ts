@@ -22,4 +22,5 @@ export * from "./image_discriminator.ts";
 export * from "./presets.ts";
 export * from "./inference.ts";
 export * from "./metrics.ts";
+export * from "./serialize.ts";
 export type { NormKind, SymbolicTensor, Tensor, Tensor4D } from "@p2p/layers";

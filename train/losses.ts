@@ -6,7 +6,8 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import type { LayersModel, Scalar, Tensor } from "./types.ts";
+import type { Scalar, Tensor } from "@p2p/layers";
+import type { LayersModel } from "@p2p/models";
 
 /**
  * The GAN objective: `vanilla` (binary cross-entropy, the paper's),
