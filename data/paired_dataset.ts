@@ -11,9 +11,9 @@ import * as tf from "@tensorflow/tfjs";
 import {
   type Channels,
   checkChannels,
-  decodeImage,
   type Pixels,
   pixelsToFloat,
+  readImage,
   type Tensor3D,
   type Tensor4D,
   toChannels,
@@ -353,15 +353,8 @@ async function tryRead(
   path: string,
   problems: Problems,
 ): Promise<Pixels | null> {
-  let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    problems.add(`cannot read image '${path}': ${(e as Error).message}`);
-    return null;
-  }
-  try {
-    return await decodeImage(bytes, path);
+    return await readImage(path);
   } catch (e) {
     problems.add((e as Error).message);
     return null;
