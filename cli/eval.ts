@@ -25,6 +25,7 @@ export const EVAL_FLAGS: FlagTable = {
     help:
       "Paired data set: AB images or A/ and B/ folders, with optional splits.",
     metavar: "DIR",
+    path: true,
   },
   split: {
     type: "string",
@@ -41,6 +42,7 @@ export const EVAL_FLAGS: FlagTable = {
     help:
       "Where to write the scores; default eval_<checkpoint name>_<split>.json beside the checkpoint.",
     metavar: "FILE",
+    path: true,
   },
   ...INFERENCE_FLAGS,
 };

@@ -56,6 +56,7 @@ export const SERVE_FLAGS: FlagTable = {
     help:
       "Checkpoint whose generator the page runs (default: a facades model, trained on first use).",
     metavar: "DIR",
+    path: true,
   },
   port: {
     type: "string",

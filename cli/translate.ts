@@ -25,11 +25,13 @@ export const TRANSLATE_FLAGS: FlagTable = {
     type: "string",
     help: "Input image (PNG/JPEG) or folder of images.",
     metavar: "PATH",
+    path: true,
   },
   output: {
     type: "string",
     help: "Output PNG, or folder (created) when --input is a folder.",
     metavar: "PATH",
+    path: true,
   },
   ...INFERENCE_FLAGS,
 };
