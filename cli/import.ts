@@ -22,13 +22,19 @@ import {
   REFERENCE_NETS,
   type ReferenceNet,
 } from "@p2p/interop";
-import { CHECKPOINT_FORMAT, loadCheckpoint, saveCheckpoint } from "@p2p/train";
+import {
+  CHECKPOINT_FORMAT,
+  type CheckpointState,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "@p2p/train";
 import {
   ARTEFACT_KINDS,
   ARTEFACT_MARKER,
   checkOutputDir,
   exists,
   markerBytes,
+  writeFailure,
   writeFileAtomic,
 } from "@p2p/internal";
 import {
@@ -174,6 +180,22 @@ async function markCheckpoint(dir: string): Promise<void> {
   );
 }
 
+/**
+ * Saves an imported checkpoint atomically and marks it as p2p's; a failed
+ * write names the folder (and a full disk) and leaves what was there intact.
+ */
+async function saveImported(
+  out: string,
+  state: CheckpointState,
+): Promise<void> {
+  try {
+    await saveCheckpoint(out, state);
+  } catch (e) {
+    throw new Error(writeFailure(out, e));
+  }
+  await markCheckpoint(out);
+}
+
 /** Refuses to add a discriminator over state the checkpoint holds, unless forced. */
 async function checkAddingDiscriminator(
   out: string,
@@ -238,7 +260,7 @@ async function main(): Promise<void> {
     }
     await checkAddingDiscriminator(out, net, force);
     const ckpt = await loadCheckpoint(out, { optimizer: false });
-    await saveCheckpoint(out, {
+    await saveImported(out, {
       generator: ckpt.generator,
       generatorConfig: ckpt.config.generator,
       discriminator: first.model,
@@ -253,7 +275,6 @@ async function main(): Promise<void> {
       rng: ckpt.config.rng,
       dropout: ckpt.config.dropout,
     });
-    await markCheckpoint(out);
     console.log(asGiven(`added the discriminator to ${out}`));
     return;
   }
@@ -273,7 +294,7 @@ async function main(): Promise<void> {
     console.log(asGiven(describe(discriminator, v["pth-d"] as string)));
   }
   const side = g.size ?? (g.kind === "unet" ? 2 ** (g.depth ?? 8) : 256);
-  await saveCheckpoint(out, {
+  await saveImported(out, {
     generator: first.model,
     generatorConfig: g,
     discriminator: discriminator?.model ?? null,
@@ -296,7 +317,6 @@ async function main(): Promise<void> {
       source: `imported from ${v.pth}`,
     },
   });
-  await markCheckpoint(out);
   console.log(asGiven(`wrote ${out}`));
 }
 

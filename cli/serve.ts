@@ -40,6 +40,7 @@ import {
   type TrainOptions,
 } from "@p2p/train";
 import {
+  asGiven,
   type FlagTable,
   intFlag,
   parseFlags,
@@ -426,7 +427,7 @@ async function main(): Promise<void> {
     quantize: v.quantize as Quantization,
   });
   console.log(
-    `serving ${server.checkpoint} at ${server.url} (Ctrl-C to stop)`,
+    asGiven(`serving ${server.checkpoint} at ${server.url} (Ctrl-C to stop)`),
   );
 }
 

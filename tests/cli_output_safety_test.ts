@@ -73,6 +73,29 @@ Deno.test("import --out: a user's folder is refused and intact; a previous impor
       ),
     );
 
+    // Adding a discriminator: once; replacing it needs --force.
+    const addD = (...more: string[]) =>
+      run("cli/import.ts", [
+        "--pth",
+        "tests/fixtures/torch/basic_bn.pth",
+        "--net",
+        "basic",
+        "--out",
+        ckpt,
+        ...more,
+      ]);
+    r = await addD();
+    assert.equal(r.code, 0, r.out);
+    r = await addD();
+    assert.notEqual(r.code, 0);
+    assert.match(
+      r.out,
+      /holds a discriminator that adding this discriminator would replace; pass --force/,
+    );
+    r = await addD("--force");
+    assert.equal(r.code, 0, r.out);
+    assert.ok(await Deno.stat(`${ckpt}/${ARTEFACT_MARKER}`));
+
     // export tfjs over the checkpoint (another kind) is refused even with --force.
     r = await run("cli/export.ts", [
       "--checkpoint",
