@@ -8,6 +8,46 @@
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
+import { userPath } from "@p2p/internal";
+
+/** Resolved user paths and how the user typed them, for {@linkcode asGiven}. */
+const given = new Map<string, string>();
+
+/**
+ * Resolves a path the user typed (see {@linkcode FlagSpec.path}) and
+ * remembers how it was typed, so that {@linkcode asGiven} can print it so.
+ */
+export function resolveUserPath(typed: string): string {
+  const resolved = userPath(typed);
+  if (resolved !== typed) given.set(resolved, typed);
+  return resolved;
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+/**
+ * `text` (a message) with every user path that {@linkcode parseFlags}
+ * resolved written back as the user typed it: a path typed as `photo.png` in
+ * a subfolder is read from `/repo/sub/photo.png` but named `photo.png`.
+ *
+ * @example
+ * ```ts
+ * import { asGiven } from "@p2p/cli";
+ * console.log(asGiven("cannot read /tmp/x.png")); // unchanged unless a flag resolved a path to /tmp/x.png
+ * ```
+ */
+export function asGiven(text: string): string {
+  const pairs = [...given].sort((a, b) => b[0].length - a[0].length);
+  for (const [resolved, typed] of pairs) {
+    text = text.replace(
+      new RegExp(`${escapeRegExp(resolved)}(?=$|[./\\s'"\`:,;)\\]])`, "g"),
+      typed,
+    );
+  }
+  return text;
+}
 
 /** One flag of a command. */
 export interface FlagSpec {
@@ -27,6 +67,13 @@ export interface FlagSpec {
   shownDefault?: string;
   /** Accepted but listed in `--help` only by name, in one line. @default false */
   hidden?: boolean;
+  /**
+   * The value is a path the user typed: {@linkcode parseFlags} resolves it
+   * against the folder the command was typed in (`INIT_CWD` under
+   * `deno task`), and {@linkcode asGiven} prints it back as typed.
+   * @default false
+   */
+  path?: boolean;
 }
 
 /** The flags of a command, by long name. */
@@ -69,7 +116,8 @@ export function helpText(usage: string, flags: FlagTable): string {
 /**
  * Parses `args` against `flags`. Returns `null` when `--help` was given (the
  * help is printed); throws {@linkcode UsageError} naming an unknown flag, a
- * missing value or a value outside `choices`.
+ * missing value or a value outside `choices`. Values of `path` flags come
+ * back resolved against the folder the command was typed in.
  *
  * @example
  * ```ts
@@ -125,7 +173,9 @@ export function parseFlags(
         `--${name} must be one of ${f.choices.join(", ")}, received "${v}"`,
       );
     }
-    values[name] = v;
+    values[name] = f.path && typeof v === "string" && v !== ""
+      ? resolveUserPath(v)
+      : v;
   }
   return values;
 }
@@ -192,7 +242,8 @@ export function numberFlag(
 
 /**
  * Runs a command's main function: prints a {@linkcode UsageError} (exit 2) or
- * any other error (exit 1) as one clear line instead of a stack trace.
+ * any other error (exit 1) as one clear line instead of a stack trace, with
+ * user paths as the user typed them ({@linkcode asGiven}).
  */
 export async function runMain(main: () => Promise<void>): Promise<void> {
   tf.enableProdMode(); // no tfjs "running in Node.js" banner, no debug checks
@@ -200,10 +251,10 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
     await main();
   } catch (e) {
     if (e instanceof UsageError) {
-      console.error(`error: ${e.message}`);
+      console.error(`error: ${asGiven(e.message)}`);
       Deno.exit(2);
     }
-    console.error(`error: ${(e as Error).message ?? e}`);
+    console.error(`error: ${asGiven(String((e as Error).message ?? e))}`);
     if (Deno.env.get("P2P_DEBUG")) console.error((e as Error).stack);
     Deno.exit(1);
   }

@@ -16,6 +16,7 @@ import {
   type DatasetName,
   writeDataset,
 } from "@p2p/data";
+import { asGiven, resolveUserPath } from "./args.ts";
 
 /** Parsed arguments of `deno task data`. */
 export interface DataArgs {
@@ -125,7 +126,7 @@ export function parseDataArgs(argv: string[]): DataArgs | "help" {
   }
   return {
     name: values.name as DatasetName,
-    out: values.out,
+    out: resolveUserPath(values.out),
     count: intFlag("count", values.count, DEFAULTS.count, 1, 1_000_000),
     size: intFlag("size", values.size, DEFAULTS.size, 16, 4096),
     seed: intFlag(
@@ -146,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     args = parseDataArgs(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`error: ${e.message}`);
+    console.error(`error: ${asGiven(e.message)}`);
     return 2;
   }
   if (args === "help") {
@@ -168,12 +169,14 @@ export async function main(argv: string[]): Promise<number> {
       }x${w.size} AB PNGs in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
     );
     for (const split of ["train", "val", "test"] as const) {
-      if (s[split] > 0) console.log(`  ${w.dir}/${split}/  ${s[split]} files`);
+      if (s[split] > 0) {
+        console.log(asGiven(`  ${w.dir}/${split}/  ${s[split]} files`));
+      }
     }
-    console.log(`  ${w.dir}/dataset.json`);
+    console.log(asGiven(`  ${w.dir}/dataset.json`));
     return 0;
   } catch (e) {
-    console.error(`error: ${(e as Error).message}`);
+    console.error(`error: ${asGiven(String((e as Error).message))}`);
     return 1;
   }
 }

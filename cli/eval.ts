@@ -12,7 +12,8 @@ import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join, resolve } from "node:path";
 import { type ImageMetrics, imageMetrics, meanMetrics } from "@p2p/models";
 import { type Direction, pairedDataset } from "@p2p/data";
-import { type FlagTable, parseFlags, runMain } from "./args.ts";
+import { ensureParent, writeTextFileAtomic } from "@p2p/internal";
+import { asGiven, type FlagTable, parseFlags, runMain } from "./args.ts";
 import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
 
 const USAGE = "usage: deno task eval --checkpoint DIR --data DIR [flags]";
@@ -25,6 +26,7 @@ export const EVAL_FLAGS: FlagTable = {
     help:
       "Paired data set: AB images or A/ and B/ folders, with optional splits.",
     metavar: "DIR",
+    path: true,
   },
   split: {
     type: "string",
@@ -41,6 +43,7 @@ export const EVAL_FLAGS: FlagTable = {
     help:
       "Where to write the scores; default eval_<checkpoint name>_<split>.json beside the checkpoint.",
     metavar: "FILE",
+    path: true,
   },
   ...INFERENCE_FLAGS,
 };
@@ -78,7 +81,9 @@ async function main(): Promise<void> {
       m.ssim.toFixed(4).padStart(8)
     }`;
   console.log(
-    `checkpoint ${ckpt}, data ${ds.dir} (${ds.layout}, split ${v.split}, ${direction}), ${ds.size} pairs, mode ${mode}`,
+    asGiven(
+      `checkpoint ${ckpt}, data ${ds.dir} (${ds.layout}, split ${v.split}, ${direction}), ${ds.size} pairs, mode ${mode}`,
+    ),
   );
   console.log(
     `${"image".padEnd(28)} ${"L1".padStart(8)} ${"PSNR dB".padStart(8)} ${
@@ -110,10 +115,9 @@ async function main(): Promise<void> {
     null,
     2,
   );
-  const tmp = `${json}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, body + "\n");
-  await Deno.rename(tmp, json);
-  console.log(`scores written to ${json}`);
+  await ensureParent(json);
+  await writeTextFileAtomic(json, body + "\n");
+  console.log(asGiven(`scores written to ${json}`));
   translator.dispose();
 }
 

@@ -16,6 +16,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import {
+  customClasses,
   encodeSafetensors,
   exportStateDict,
   type NetworkConfig,
@@ -24,7 +25,15 @@ import {
   referenceArchitecture,
   writeTfjsModel,
 } from "@p2p/interop";
+import { portableTopology } from "@p2p/models";
 import { loadCheckpoint } from "@p2p/train";
+import {
+  ARTEFACT_KINDS,
+  checkOutputDir,
+  checkOutputFile,
+  ensureParent,
+  writeFileAtomic,
+} from "@p2p/internal";
 import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
 
 const USAGE =
@@ -36,6 +45,7 @@ export const EXPORT_FLAGS: FlagTable = {
     type: "string",
     help: "Checkpoint directory (holds config.json).",
     metavar: "DIR",
+    path: true,
   },
   format: {
     type: "string",
@@ -57,8 +67,16 @@ export const EXPORT_FLAGS: FlagTable = {
   },
   out: {
     type: "string",
-    help: "Output file (safetensors) or folder (tfjs); written atomically.",
+    help:
+      "Output file (safetensors) or folder (tfjs); written atomically, never over anything p2p did not write.",
     metavar: "PATH",
+    path: true,
+  },
+  force: {
+    type: "boolean",
+    help:
+      "Replace an existing --out: a safetensors file, or a tfjs model folder p2p wrote.",
+    default: false,
   },
 };
 
@@ -91,23 +109,17 @@ function referenceName(config: NetworkConfig): string {
   }
 }
 
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-}
-
 async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, EXPORT_FLAGS);
   if (!v) return;
   for (const f of ["checkpoint", "format", "out"]) {
     if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
   }
+  const out = (v.out as string).replace(/\/+$/, "") || "/";
+  const force = v.force as boolean;
+  // Refuse a bad --out before any work; the write checks again.
+  if (v.format === "safetensors") await checkOutputFile(out, { force });
+  else await checkOutputDir(out, ARTEFACT_KINDS.tfjsModel, { force });
   await tf.setBackend("cpu");
   const which = v.network as "generator" | "discriminator";
   const ckpt = await loadCheckpoint(v.checkpoint as string, {
@@ -123,7 +135,6 @@ async function main(): Promise<void> {
       `checkpoint ${ckpt.dir} holds no discriminator; export --network generator`,
     );
   }
-  const out = (v.out as string).replace(/\/+$/, "");
   if (v.format === "safetensors") {
     const sd = exportStateDict(model, config, {
       numBatchesTracked: ckpt.config.step,
@@ -135,7 +146,8 @@ async function main(): Promise<void> {
       reference_net: referenceName(config),
       p2p_config: JSON.stringify(config),
     });
-    await writeAtomic(out, bytes);
+    await ensureParent(out);
+    await writeFileAtomic(out, bytes);
     console.log(
       `wrote ${out}: ${sd.size} tensors, ${
         model.trainableWeights.reduce(
@@ -151,23 +163,31 @@ async function main(): Promise<void> {
       throw new UsageError("--format tfjs exports the generator only");
     }
     const quantize = v.quantize as Quantization;
-    const r = await writeTfjsModel(out, model, { quantize });
     const info = {
       format: "p2p-web-model",
       version: 1,
       generator: ckpt.config.generator,
       data: ckpt.config.data,
       quantize,
-      customClasses: r.customClasses,
+      customClasses: customClasses(
+        portableTopology(model.toJSON(null, false)),
+      ),
     };
-    await writeAtomic(
-      `${out}/p2p.json`,
-      new TextEncoder().encode(JSON.stringify(info, null, 1) + "\n"),
-    );
+    const r = await writeTfjsModel(out, model, {
+      quantize,
+      force,
+      extraFiles: {
+        "p2p.json": new TextEncoder().encode(
+          JSON.stringify(info, null, 1) + "\n",
+        ),
+      },
+    });
     console.log(
-      `wrote ${out}/: model.json + ${r.files.length - 1} shard(s), weights ${
-        mib(r.weightBytes)
-      }, total ${mib(r.totalBytes)}${
+      `wrote ${out}/: model.json + ${
+        r.files.length - 2
+      } shard(s) + p2p.json, weights ${mib(r.weightBytes)}, total ${
+        mib(r.totalBytes)
+      }${
         r.customClasses.length
           ? `; register ${
             r.customClasses.join(", ")

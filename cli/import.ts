@@ -22,8 +22,23 @@ import {
   REFERENCE_NETS,
   type ReferenceNet,
 } from "@p2p/interop";
-import { loadCheckpoint, saveCheckpoint } from "@p2p/train";
 import {
+  CHECKPOINT_FORMAT,
+  type CheckpointState,
+  loadCheckpoint,
+  saveCheckpoint,
+} from "@p2p/train";
+import {
+  ARTEFACT_KINDS,
+  ARTEFACT_MARKER,
+  checkOutputDir,
+  exists,
+  markerBytes,
+  writeFailure,
+  writeFileAtomic,
+} from "@p2p/internal";
+import {
+  asGiven,
   type FlagTable,
   type FlagValues,
   intFlag,
@@ -43,6 +58,7 @@ export const IMPORT_FLAGS: FlagTable = {
     type: "string",
     help: "state_dict saved by torch.save (zip or legacy format).",
     metavar: "FILE",
+    path: true,
   },
   net: {
     type: "string",
@@ -54,6 +70,7 @@ export const IMPORT_FLAGS: FlagTable = {
     type: "string",
     help: "Optional discriminator state_dict to store beside the generator.",
     metavar: "FILE",
+    path: true,
   },
   "net-d": {
     type: "string",
@@ -101,8 +118,16 @@ export const IMPORT_FLAGS: FlagTable = {
   },
   out: {
     type: "string",
-    help: "Checkpoint directory to write (written atomically).",
+    help:
+      "Checkpoint directory to write (written atomically; never over a folder p2p did not write).",
     metavar: "DIR",
+    path: true,
+  },
+  force: {
+    type: "boolean",
+    help:
+      "Replace a p2p checkpoint already at --out (or its discriminator, when adding one).",
+    default: false,
   },
 };
 
@@ -137,12 +162,62 @@ function describe(r: ImportResult, file: string): string {
   }`;
 }
 
-async function hasCheckpoint(dir: string): Promise<boolean> {
+/** Whether `dir` holds a p2p checkpoint (its config.json says so), marker or not. */
+async function isCheckpoint(dir: string): Promise<boolean> {
   try {
-    await Deno.stat(`${dir}/config.json`);
-    return true;
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/config.json`));
+    return config?.format === CHECKPOINT_FORMAT;
   } catch {
     return false;
+  }
+}
+
+/** Marks a checkpoint folder as p2p's, so later commands recognise it. */
+async function markCheckpoint(dir: string): Promise<void> {
+  await writeFileAtomic(
+    `${dir}/${ARTEFACT_MARKER}`,
+    markerBytes(ARTEFACT_KINDS.checkpoint),
+  );
+}
+
+/**
+ * Saves an imported checkpoint atomically and marks it as p2p's; a failed
+ * write names the folder (and a full disk) and leaves what was there intact.
+ */
+async function saveImported(
+  out: string,
+  state: CheckpointState,
+): Promise<void> {
+  try {
+    await saveCheckpoint(out, state);
+  } catch (e) {
+    throw new Error(writeFailure(out, e));
+  }
+  await markCheckpoint(out);
+}
+
+/** Refuses to add a discriminator over state the checkpoint holds, unless forced. */
+async function checkAddingDiscriminator(
+  out: string,
+  net: string,
+  force: boolean,
+): Promise<void> {
+  if (!(await isCheckpoint(out))) {
+    throw new UsageError(
+      `--net ${net} imports a discriminator, and a p2p checkpoint needs a generator: import the generator first (--pth G.pth --net unet_256 --out ${out}), or give both (--pth G.pth --net … --pth-d D.pth --net-d ${net})`,
+    );
+  }
+  const held = [];
+  if (await exists(`${out}/discriminator`)) held.push("a discriminator");
+  if (await exists(`${out}/optimizer.json`)) held.push("optimizer state");
+  if (held.length && !force) {
+    throw new UsageError(
+      `--out ${out} holds ${
+        held.join(" and ")
+      } that adding this discriminator would replace; pass --force to replace ${
+        held.length > 1 ? "them" : "it"
+      }`,
+    );
   }
 }
 
@@ -152,9 +227,18 @@ async function main(): Promise<void> {
   for (const f of ["pth", "net", "out"]) {
     if (!v[f]) throw new UsageError(`--${f} is required\n${USAGE}`);
   }
-  await tf.setBackend("cpu");
-  const out = v.out as string;
+  const out = (v.out as string).replace(/\/+$/, "") || "/";
   const net = v.net as ReferenceNet;
+  const force = v.force as boolean;
+  // Refuse a bad --out before reading anything (a discriminator alone is
+  // added to an existing checkpoint instead: checked once its role is known).
+  if (!D_NETS.includes(net)) {
+    await checkOutputDir(out, ARTEFACT_KINDS.checkpoint, {
+      force,
+      recognise: isCheckpoint,
+    });
+  }
+  await tf.setBackend("cpu");
   const size = optionalInt(v, "size");
   const norm = v.norm as "batch" | "instance" | undefined;
   const first = await importFile(v.pth as string, {
@@ -165,7 +249,7 @@ async function main(): Promise<void> {
     outChannels: optionalInt(v, "out-channels"),
     size,
   });
-  console.log(describe(first, v.pth as string));
+  console.log(asGiven(describe(first, v.pth as string)));
 
   if (first.role === "discriminator") {
     // A discriminator alone is added to an existing checkpoint.
@@ -174,13 +258,9 @@ async function main(): Promise<void> {
         `--net ${net} is a discriminator; give the generator with --pth and the discriminator with --pth-d`,
       );
     }
-    if (!(await hasCheckpoint(out))) {
-      throw new UsageError(
-        `--net ${net} imports a discriminator, and a p2p checkpoint needs a generator: import the generator first (--pth G.pth --net unet_256 --out ${out}), or give both (--pth G.pth --net … --pth-d D.pth --net-d ${net})`,
-      );
-    }
+    await checkAddingDiscriminator(out, net, force);
     const ckpt = await loadCheckpoint(out, { optimizer: false });
-    await saveCheckpoint(out, {
+    await saveImported(out, {
       generator: ckpt.generator,
       generatorConfig: ckpt.config.generator,
       discriminator: first.model,
@@ -195,7 +275,7 @@ async function main(): Promise<void> {
       rng: ckpt.config.rng,
       dropout: ckpt.config.dropout,
     });
-    console.log(`added the discriminator to ${out}`);
+    console.log(asGiven(`added the discriminator to ${out}`));
     return;
   }
 
@@ -211,10 +291,10 @@ async function main(): Promise<void> {
       outChannels: outC,
       size: g.size ?? null,
     });
-    console.log(describe(discriminator, v["pth-d"] as string));
+    console.log(asGiven(describe(discriminator, v["pth-d"] as string)));
   }
   const side = g.size ?? (g.kind === "unet" ? 2 ** (g.depth ?? 8) : 256);
-  await saveCheckpoint(out, {
+  await saveImported(out, {
     generator: first.model,
     generatorConfig: g,
     discriminator: discriminator?.model ?? null,
@@ -237,7 +317,7 @@ async function main(): Promise<void> {
       source: `imported from ${v.pth}`,
     },
   });
-  console.log(`wrote ${out}`);
+  console.log(asGiven(`wrote ${out}`));
 }
 
 if (import.meta.main) await runMain(main);

@@ -28,6 +28,7 @@ export const INFERENCE_FLAGS: FlagTable = {
     type: "string",
     help: "Checkpoint directory (holds config.json).",
     metavar: "DIR",
+    path: true,
   },
   mode: {
     type: "string",

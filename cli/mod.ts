@@ -14,3 +14,4 @@
 export * from "./args.ts";
 export { TRANSLATE_FLAGS } from "./translate.ts";
 export { EVAL_FLAGS } from "./eval.ts";
+export { allowedHost, SERVE_FLAGS } from "./serve.ts";

@@ -40,6 +40,7 @@ import {
   type TrainOptions,
 } from "@p2p/train";
 import {
+  asGiven,
   type FlagTable,
   intFlag,
   parseFlags,
@@ -56,6 +57,7 @@ export const SERVE_FLAGS: FlagTable = {
     help:
       "Checkpoint whose generator the page runs (default: a facades model, trained on first use).",
     metavar: "DIR",
+    path: true,
   },
   port: {
     type: "string",
@@ -94,6 +96,45 @@ export const DEFAULT_TRAINING: Readonly<TrainOptions> = {
   displayEvery: 200,
   out: DEFAULT_RUN,
 };
+
+/** The largest `i` of `/example.png?i=…`. */
+const MAX_EXAMPLE = 1_000_000;
+
+function badRequest(why: string): Response {
+  return new Response(`bad request: ${why}\n`, { status: 400 });
+}
+
+/**
+ * Which `Host` headers the server answers, against DNS rebinding: the bound
+ * address, `localhost` (and the loopback addresses when bound to one), and,
+ * when bound to every interface, any IP address (a rebinding attack needs a
+ * DNS name). The port is not compared.
+ *
+ * @example
+ * ```ts
+ * import { allowedHost } from "@p2p/cli";
+ * const ok = allowedHost("127.0.0.1");
+ * console.log(ok("localhost:8000"), ok("evil.example:8000")); // true false
+ * ```
+ */
+export function allowedHost(bound: string): (host: string) => boolean {
+  const strip = (h: string): string => {
+    const v6 = /^\[([^\]]*)\](?::\d*)?$/.exec(h);
+    if (v6) return v6[1].toLowerCase();
+    return h.replace(/:\d*$/, "").replace(/\.$/, "").toLowerCase();
+  };
+  const self = bound.replace(/^\[|\]$/g, "").toLowerCase();
+  const loopback = new Set(["localhost", "127.0.0.1", "::1"]);
+  const wildcard = self === "0.0.0.0" || self === "::";
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+  return (host: string): boolean => {
+    const h = strip(host.trim());
+    if (h === self || h === "localhost") return true;
+    if (loopback.has(self) && loopback.has(h)) return true;
+    return wildcard &&
+      (ipv4.test(h) || (h.includes(":") && /^[\da-f:.]+$/.test(h)));
+  };
+}
 
 /** Options of {@linkcode startServer}. */
 export interface ServeOptions {
@@ -282,7 +323,12 @@ export async function startServer(
 
   const handler = async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
-    const path = decodeURIComponent(url.pathname);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return badRequest(`malformed %-escape in the path ${url.pathname}`);
+    }
     if (req.method !== "GET" && req.method !== "HEAD") {
       return new Response("method not allowed", { status: 405 });
     }
@@ -302,11 +348,19 @@ export async function startServer(
       return respond(modelFiles.get(m[1])!.slice(), m[1]);
     }
     if (path === "/example.png" && example && size >= 16) {
-      const i = Number(url.searchParams.get("i") ?? 0);
+      const raw = url.searchParams.get("i") ?? "0";
+      const i = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+      if (!(i <= MAX_EXAMPLE)) {
+        return badRequest(
+          `query i must be an integer in 0..${MAX_EXAMPLE}, received "${
+            raw.slice(0, 40)
+          }"`,
+        );
+      }
       const [pair] = generateDataset(example, 1, {
         size,
         seed: 20_000,
-        start: Number.isInteger(i) && i >= 0 ? i : 0,
+        start: i,
       });
       const png = await encodePng(direction === "AtoB" ? pair.a : pair.b);
       return respond(png.slice(), "example.png");
@@ -323,11 +377,22 @@ export async function startServer(
   };
 
   const hostname = options.hostname ?? "127.0.0.1";
+  const allowed = allowedHost(hostname);
   const server = Deno.serve({
     hostname,
     port: options.port ?? 8000,
     onListen: () => {},
   }, async (req) => {
+    const host = req.headers.get("host");
+    if (host !== null && !allowed(host)) {
+      // DNS rebinding: a page elsewhere that made its name resolve here.
+      return new Response(
+        `forbidden: Host "${
+          host.slice(0, 100)
+        }" is not this server (${hostname}) nor localhost\n`,
+        { status: 403 },
+      );
+    }
     try {
       return await handler(req);
     } catch (e) {
@@ -362,7 +427,7 @@ async function main(): Promise<void> {
     quantize: v.quantize as Quantization,
   });
   console.log(
-    `serving ${server.checkpoint} at ${server.url} (Ctrl-C to stop)`,
+    asGiven(`serving ${server.checkpoint} at ${server.url} (Ctrl-C to stop)`),
   );
 }
 

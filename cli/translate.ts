@@ -12,8 +12,18 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
-import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
-import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
+import {
+  asGiven,
+  type FlagTable,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
+import {
+  INFERENCE_FLAGS,
+  type Translator,
+  translatorFromFlags,
+} from "./inference.ts";
 
 const USAGE =
   "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
@@ -25,11 +35,13 @@ export const TRANSLATE_FLAGS: FlagTable = {
     type: "string",
     help: "Input image (PNG/JPEG) or folder of images.",
     metavar: "PATH",
+    path: true,
   },
   output: {
     type: "string",
     help: "Output PNG, or folder (created) when --input is a folder.",
     metavar: "PATH",
+    path: true,
   },
   ...INFERENCE_FLAGS,
 };
@@ -72,33 +84,69 @@ async function main(): Promise<void> {
     files = [input];
   }
   const translator = await translatorFromFlags(v, USAGE, ["input", "output"]);
-  const { mode, inChannels } = translator;
   const t0 = performance.now();
-  for (const [i, name] of files.entries()) {
-    const src = inputIsDir ? `${input}/${name}` : name;
-    const dst = inputIsDir
-      ? `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}`
-      : output;
-    const pixels = await readImage(src, { channels: inChannels });
-    const x = imageToTensor(pixels);
-    const batch = x.expandDims(0) as tf.Tensor4D;
-    const y = translator.run(batch);
-    const out = y.squeeze([0]) as tf.Tensor3D;
-    await writeImage(dst, await tensorToImage(out));
-    tf.dispose([x, batch, y, out]);
-    if (inputIsDir) console.log(`[${i + 1}/${files.length}] ${src} -> ${dst}`);
-    else {console.log(
-        `${src} -> ${dst} (${pixels.width}×${pixels.height}, mode ${mode})`,
-      );}
-  }
-  if (inputIsDir) {
+  try {
+    if (!inputIsDir) {
+      const r = await translateFile(translator, input, output);
+      console.log(
+        asGiven(
+          `${input} -> ${output} (${r.width}×${r.height}, mode ${translator.mode})`,
+        ),
+      );
+      return;
+    }
+    // A folder: an unreadable image is reported and skipped, the rest go on.
+    const failed: string[] = [];
+    for (const [i, name] of files.entries()) {
+      const src = `${input}/${name}`;
+      const dst = `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}`;
+      try {
+        await translateFile(translator, src, dst);
+        console.log(asGiven(`[${i + 1}/${files.length}] ${src} -> ${dst}`));
+      } catch (e) {
+        failed.push(name);
+        console.error(
+          asGiven(
+            `[${i + 1}/${files.length}] failed: ${(e as Error).message ?? e}`,
+          ),
+        );
+      }
+    }
+    const written = files.length - failed.length;
     console.log(
-      `translated ${files.length} images in ${
+      `${written} written, ${failed.length} failed (${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s`,
+      } s)`,
     );
+    if (failed.length) {
+      throw new Error(
+        `${failed.length} of ${files.length} images could not be translated: ${
+          failed.slice(0, 10).join(", ")
+        }${failed.length > 10 ? ", …" : ""}`,
+      );
+    }
+  } finally {
+    translator.dispose();
   }
-  translator.dispose();
+}
+
+/** Translates one image file into a PNG; returns the input's size. */
+async function translateFile(
+  translator: Translator,
+  src: string,
+  dst: string,
+): Promise<{ width: number; height: number }> {
+  const pixels = await readImage(src, { channels: translator.inChannels });
+  const out = tf.tidy(() => {
+    const batch = imageToTensor(pixels).expandDims(0) as tf.Tensor4D;
+    return translator.run(batch).squeeze([0]) as tf.Tensor3D;
+  });
+  try {
+    await writeImage(dst, await tensorToImage(out));
+  } finally {
+    out.dispose();
+  }
+  return { width: pixels.width, height: pixels.height };
 }
 
 if (import.meta.main) await runMain(main);

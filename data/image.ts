@@ -8,6 +8,11 @@ import * as tf from "@tensorflow/tfjs";
 import { ensureParent, writeFileAtomic } from "@p2p/internal";
 import { decode, Image } from "imagescript";
 import { decodePng } from "./png.ts";
+import {
+  checkImageSize,
+  MAX_PIXELS_ENV,
+  maxPixelsFromEnv,
+} from "./image_size.ts";
 
 /** A channel count: 1 (grey) or 3 (RGB). */
 export type Channels = 1 | 3;
@@ -33,6 +38,8 @@ export interface Pixels {
 export interface ReadImageOptions {
   /** Channels of the result: 3 (RGB) or 1 (grey, PIL's `convert("L")` weights). @default {3} */
   channels?: Channels;
+  /** Largest image accepted, in pixels; larger ones are refused from their header. @default maxPixelsFromEnv() (50 megapixels, `P2P_MAX_PIXELS`) */
+  maxPixels?: number;
 }
 
 /**
@@ -133,10 +140,12 @@ export async function decodeImage(
       `cannot read image '${name}': expected a PNG or JPEG file, received ${what}`,
     );
   }
+  const maxPixels = options.maxPixels ?? maxPixelsFromEnv();
+  checkImageSize(bytes, name, maxPixels);
   if (isPng) {
     let png;
     try {
-      png = decodePng(bytes);
+      png = decodePng(bytes, { maxPixels });
     } catch (e) {
       throw new Error(
         `cannot read image '${name}': ${(e as Error)?.message ?? e}`,
@@ -165,20 +174,61 @@ export async function decodeImage(
   return fromRgba(img.bitmap, img.width, img.height, channels);
 }
 
+/**
+ * Reads an image file, refusing it from its header (or its size on disk)
+ * before the whole file is read when it is above the pixel limit.
+ */
+async function readBounded(
+  path: string,
+  maxPixels: number,
+): Promise<Uint8Array> {
+  const file = await Deno.open(path, { read: true });
+  try {
+    const { size } = await file.stat();
+    // 16-bit RGBA (8 bytes a pixel) stored uncompressed, plus room for metadata.
+    const most = maxPixels * 8 + 16 * 2 ** 20;
+    if (size > most) {
+      throw new RangeError(
+        `image '${path}' is ${size} bytes, more than an image within the limit of ${maxPixels} pixels can need (${most}); set ${MAX_PIXELS_ENV} to raise the limit`,
+      );
+    }
+    const head = new Uint8Array(Math.min(size, 65536));
+    let got = 0;
+    while (got < head.length) {
+      const n = await file.read(head.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    checkImageSize(head.subarray(0, got), path, maxPixels);
+    const bytes = new Uint8Array(size);
+    bytes.set(head.subarray(0, got));
+    while (got < size) {
+      const n = await file.read(bytes.subarray(got));
+      if (n === null) break;
+      got += n;
+    }
+    return bytes.subarray(0, got);
+  } finally {
+    file.close();
+  }
+}
+
 /** Reads a PNG or JPEG file; errors name the file and what was wrong. */
 export async function readImage(
   path: string,
   options: ReadImageOptions = {},
 ): Promise<Pixels> {
+  const maxPixels = options.maxPixels ?? maxPixelsFromEnv();
   let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readBounded(path, maxPixels);
   } catch (e) {
+    if (e instanceof RangeError) throw e;
     throw new Error(
       `cannot read image '${path}': ${(e as Error)?.message ?? e}`,
     );
   }
-  return await decodeImage(bytes, path, options);
+  return await decodeImage(bytes, path, { ...options, maxPixels });
 }
 
 /** Encodes an image as PNG bytes. */

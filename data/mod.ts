@@ -49,6 +49,14 @@ export {
 } from "./image.ts";
 export { crop, flipHorizontal, resizeBicubic } from "./resize.ts";
 export {
+  checkImageSize,
+  DEFAULT_MAX_PIXELS,
+  type ImageSize,
+  imageSize,
+  MAX_PIXELS_ENV,
+  maxPixelsFromEnv,
+} from "./image_size.ts";
+export {
   createRng,
   deriveSeed,
   type Rng,

@@ -11,11 +11,11 @@ import * as tf from "@tensorflow/tfjs";
 import {
   type Channels,
   checkChannels,
-  decodeImage,
   type ImageBatch,
   type ImageTensor,
   type Pixels,
   pixelsToFloat,
+  readImage,
   toChannels,
 } from "./image.ts";
 import { crop } from "./resize.ts";
@@ -353,15 +353,8 @@ async function tryRead(
   path: string,
   problems: Problems,
 ): Promise<Pixels | null> {
-  let bytes: Uint8Array;
   try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    problems.add(`cannot read image '${path}': ${(e as Error).message}`);
-    return null;
-  }
-  try {
-    return await decodeImage(bytes, path);
+    return await readImage(path);
   } catch (e) {
     problems.add((e as Error).message);
     return null;

@@ -9,6 +9,7 @@
  * @module
  */
 import { inflateSync } from "node:zlib";
+import { MAX_PIXELS_ENV, maxPixelsFromEnv } from "./image_size.ts";
 
 let crcTable: Uint32Array | null = null;
 
@@ -109,12 +110,48 @@ function unfilter(
   return off;
 }
 
+/** Bytes of the filtered image data (rows with their filter byte) a PNG's header implies. */
+function packedLength(
+  w: number,
+  h: number,
+  bitsPP: number,
+  interlace: number,
+): number {
+  const rows = (pw: number, ph: number): number =>
+    pw > 0 && ph > 0 ? ph * (Math.ceil((pw * bitsPP) / 8) + 1) : 0;
+  if (interlace === 0) return rows(w, h);
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  return passes.reduce(
+    (n, [x0, y0, dx, dy]) =>
+      n + rows(Math.ceil((w - x0) / dx), Math.ceil((h - y0) / dy)),
+    0,
+  );
+}
+
+/** Options of {@linkcode decodePng}. */
+export interface DecodePngOptions {
+  /** Largest image accepted, in pixels. @default maxPixelsFromEnv() (50 megapixels) */
+  maxPixels?: number;
+}
+
 /**
  * Decodes PNG bytes to 8-bit RGB (16-bit samples keep their high byte, low bit
  * depths are scaled to 0–255, palettes are expanded, alpha is dropped).
- * Throws an Error describing what is wrong (without a file name).
+ * Throws an Error describing what is wrong (without a file name); an image
+ * above the pixel limit is refused as soon as its header is read.
  */
-export function decodePng(bytes: Uint8Array): DecodedPng {
+export function decodePng(
+  bytes: Uint8Array,
+  options: DecodePngOptions = {},
+): DecodedPng {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let off = 8;
   let first = true;
@@ -171,6 +208,12 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
         color: body[9],
         interlace: body[12],
       };
+      const limit = options.maxPixels ?? maxPixelsFromEnv();
+      if (ihdr.w * ihdr.h > limit) {
+        throw new RangeError(
+          `the PNG is ${ihdr.w}×${ihdr.h}, above the limit of ${limit} pixels; set ${MAX_PIXELS_ENV} to raise it`,
+        );
+      }
     } else if (type === "PLTE") palette = body;
     else if (type === "IDAT") idat.push(body);
     else if (type === "IEND") break;
@@ -199,11 +242,20 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
       joined.set(c, p);
       p += c.length;
     }
-    const out = inflateSync(joined);
+    // Never inflate past what the declared size needs (a zip bomb in IDAT).
+    const out = inflateSync(joined, {
+      maxOutputLength: packedLength(w, h, SAMPLES[color] * depth, interlace),
+    });
     packed = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
     throw new Error(
-      `corrupt PNG: image data does not decompress (${(e as Error).message})`,
+      /BUFFER_TOO_LARGE|larger than/i.test(String((e as Error).message))
+        ? `corrupt PNG: image data inflates to more than the ${
+          packedLength(w, h, SAMPLES[color] * depth, interlace)
+        } bytes a ${w}x${h} image needs`
+        : `corrupt PNG: image data does not decompress (${
+          (e as Error).message
+        })`,
     );
   }
   const samples = SAMPLES[color];

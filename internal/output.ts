@@ -21,7 +21,21 @@ export interface OutputOptions {
   force?: boolean;
   /** How the user named the path, for messages. @default "--out" */
   flag?: string;
+  /**
+   * Recognises a previous artefact of this kind that carries no marker
+   * (written before markers existed, or by code that writes none, e.g. a
+   * checkpoint saved by training). @default none: only the marker counts
+   */
+  recognise?: (dir: string) => Promise<boolean>;
 }
+
+/** Artefact kinds p2p writes, as their markers name them. */
+export const ARTEFACT_KINDS: {
+  /** A checkpoint folder (config.json, generator/, …). */
+  readonly checkpoint: "p2p checkpoint";
+  /** A tfjs LayersModel folder (model.json + shards). */
+  readonly tfjsModel: "tfjs model";
+} = { checkpoint: "p2p checkpoint", tfjsModel: "tfjs model" };
 
 /** A refused output path: the message names the path, what is there and what to do. */
 export class OutputRefusedError extends Error {
@@ -79,7 +93,8 @@ export async function checkOutputDir(
   const names: string[] = [];
   for await (const e of Deno.readDir(path)) names.push(e.name);
   if (names.length === 0) return "empty";
-  const found = await artefactKind(path);
+  const found = await artefactKind(path) ??
+    (options.recognise && await options.recognise(path) ? kind : null);
   if (found === kind) {
     if (options.force) return "previous";
     throw new OutputRefusedError(
@@ -90,7 +105,9 @@ export async function checkOutputDir(
     (names.length > 3 ? `, … (${names.length} entries)` : "");
   throw new OutputRefusedError(
     found
-      ? `${flag} ${path} holds a p2p ${found}, not a ${kind}; choose another folder`
+      ? `${flag} ${path} holds a ${
+        found.startsWith("p2p ") ? found : `p2p ${found}`
+      }, not a ${kind}; choose another folder`
       : `${flag} ${path} is a non-empty folder that p2p did not write (it holds ${listed}); choose a new or empty folder`,
   );
 }

@@ -79,3 +79,27 @@ Deno.test("checkOutputFile refuses an existing file without force and a folder a
   );
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("recognise counts an unmarked folder as a previous artefact of the kind", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/ckpt`);
+    await Deno.writeTextFile(`${dir}/ckpt/config.json`, '{"format":"x"}');
+    const recognise = async (d: string) =>
+      JSON.parse(await Deno.readTextFile(`${d}/config.json`)).format === "x";
+    await assert.rejects(
+      () => checkOutputDir(`${dir}/ckpt`, "thing", { recognise }),
+      /holds a previous thing; pass --force/,
+    );
+    assert.equal(
+      await checkOutputDir(`${dir}/ckpt`, "thing", { recognise, force: true }),
+      "previous",
+    );
+    await assert.rejects(
+      () => checkOutputDir(`${dir}/ckpt`, "thing", { force: true }),
+      /non-empty folder that p2p did not write \(it holds config\.json\)/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -379,6 +379,59 @@ function firstConv(
 }
 
 /**
+ * The filter count (`ngf`/`ndf`) most of the file's layers agree on: each
+ * vote is a key, the dimension holding a multiple of the width and that
+ * multiple. One tensor of the wrong shape is then outvoted (and reported as
+ * the one key that does not fit) instead of setting the width for the whole
+ * network.
+ */
+function voteWidth(
+  sd: StateDict,
+  votes: readonly (readonly [string, number, number])[],
+): number | undefined {
+  const counts = new Map<number, number>();
+  for (const [key, dim, multiple] of votes) {
+    const d = sd.get(key)?.shape[dim];
+    if (d === undefined || d % multiple !== 0 || d === 0) continue;
+    counts.set(d / multiple, (counts.get(d / multiple) ?? 0) + 1);
+  }
+  let best: number | undefined, most = 0;
+  for (const [width, n] of counts) {
+    if (n > most) [best, most] = [width, n];
+  }
+  return best;
+}
+
+const UNET_WIDTH_VOTES = [
+  ["model.model.0.weight", 0, 1],
+  ["model.model.1.model.1.weight", 1, 1],
+  ["model.model.1.model.1.weight", 0, 2],
+  ["model.model.1.model.2.weight", 0, 2],
+  ["model.model.3.weight", 0, 2],
+] as const;
+
+const RESNET_WIDTH_VOTES = [
+  ["model.1.weight", 0, 1],
+  ["model.2.weight", 0, 1],
+  ["model.4.weight", 1, 1],
+  ["model.4.weight", 0, 2],
+  ["model.7.weight", 1, 2],
+] as const;
+
+const PATCH_WIDTH_VOTES = [
+  ["model.0.weight", 0, 1],
+  ["model.0.bias", 0, 1],
+  ["model.2.weight", 1, 1],
+  ["model.2.weight", 0, 2],
+  ["model.3.weight", 0, 2],
+  ["net.0.weight", 0, 1],
+  ["net.0.bias", 0, 1],
+  ["net.2.weight", 1, 1],
+  ["net.2.weight", 0, 2],
+  ["net.3.weight", 0, 2],
+] as const;
+
+/**
  * Builds the p2p network that corresponds to a reference state dict and sets
  * its weights. Sizes not given in `options` are inferred from the file;
  * sizes that are given are checked against it (shape mismatches list the
@@ -435,7 +488,7 @@ export function importStateDict(
     config = {
       kind: "unet",
       depth,
-      ngf: options.ngf ?? first?.shape[0] ?? 64,
+      ngf: options.ngf ?? voteWidth(stateDict, UNET_WIDTH_VOTES) ?? 64,
       inChannels: options.inChannels ?? first?.shape[1] ?? 3,
       outChannels: options.outChannels ?? last?.shape[1] ?? 3,
       norm,
@@ -466,7 +519,7 @@ export function importStateDict(
     config = {
       kind: "resnet",
       blocks,
-      ngf: options.ngf ?? first?.shape[0] ?? 64,
+      ngf: options.ngf ?? voteWidth(stateDict, RESNET_WIDTH_VOTES) ?? 64,
       inChannels: options.inChannels ?? first?.shape[1] ?? 3,
       outChannels: options.outChannels ?? last?.shape[0] ?? 3,
       norm,
@@ -505,7 +558,7 @@ export function importStateDict(
     config = {
       kind: "patch",
       layers,
-      ndf: options.ngf ?? first?.shape[0] ?? 64,
+      ndf: options.ngf ?? voteWidth(stateDict, PATCH_WIDTH_VOTES) ?? 64,
       sourceChannels: source,
       targetChannels: target,
       norm,

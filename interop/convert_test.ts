@@ -227,3 +227,33 @@ Deno.test("export: configurations without a reference counterpart are refused", 
   assert.throws(() => exportStateDict(g, config), /bias "all"/);
   g.dispose();
 });
+
+Deno.test("import: one tensor of the wrong shape is named alone, the width is not inferred from it", async () => {
+  for (
+    const [file, net, key] of [
+      ["unet_bn.pth", "unet", "model.model.0.weight"],
+      ["resnet_bn.pth", "resnet", "model.1.weight"],
+      ["basic_bn.pth", "basic", "model.0.weight"],
+    ] as const
+  ) {
+    const sd = await fixture(file);
+    const t = sd.get(key)!;
+    const [o, ...rest] = t.shape;
+    const n = (o + 1) * rest.reduce((a, b) => a * b, 1);
+    sd.set(key, {
+      dtype: "float32",
+      shape: [o + 1, ...rest],
+      data: new Float32Array(n),
+    });
+    assert.throws(
+      () => importStateDict(sd, { net, size: 32 }),
+      (err) => {
+        assert.ok(err instanceof StateDictMismatchError, file);
+        assert.deepEqual(err.mismatched.map((m) => m.key), [key], file);
+        assert.deepEqual(err.mismatched[0].expected, t.shape, file);
+        assert.deepEqual(err.missing, [], file);
+        return true;
+      },
+    );
+  }
+});

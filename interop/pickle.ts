@@ -70,9 +70,14 @@ function defaultReduce(callable: unknown, args: unknown[]): unknown {
   );
 }
 
+/** Longest integer (LONG1/LONG4/INT/LONG) read, in bytes: a state dict's fit in 8. */
+const MAX_LONG_BYTES = 1024;
+
 function hashKey(k: unknown): unknown {
   // Python tuples are hashable by value; JS arrays are compared by identity.
-  return Array.isArray(k) ? JSON.stringify(k) : k;
+  return Array.isArray(k)
+    ? JSON.stringify(k, (_, v) => typeof v === "bigint" ? `${v}n` : v)
+    : k;
 }
 
 /**
@@ -109,6 +114,7 @@ export function unpickle(
     if (p + n > bytes.length) fail(`truncated: needs ${n} more bytes`);
   };
   const take = (n: number): Uint8Array => {
+    if (n < 0) fail(`negative length ${n}`);
     need(n);
     const out = bytes.subarray(p, p + n);
     p += n;
@@ -168,6 +174,11 @@ export function unpickle(
   const long = (raw: Uint8Array): number | bigint => {
     // Little-endian two's complement.
     if (raw.length === 0) return 0;
+    if (raw.length > MAX_LONG_BYTES) {
+      fail(
+        `an integer of ${raw.length} bytes (at most ${MAX_LONG_BYTES} are read)`,
+      );
+    }
     let v = 0n;
     for (let i = raw.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(raw[i]);
     if (raw[raw.length - 1] & 0x80) v -= 1n << BigInt(8 * raw.length);
@@ -181,7 +192,13 @@ export function unpickle(
       fail(`SETITEMS on a ${typeof target}, expected a dict`);
     }
     for (let i = 0; i + 1 < items.length; i += 2) {
-      (target as Map<unknown, unknown>).set(hashKey(items[i]), items[i + 1]);
+      let key: unknown;
+      try {
+        key = hashKey(items[i]);
+      } catch {
+        fail("a dict key that is a deeply nested or self-referencing tuple");
+      }
+      (target as Map<unknown, unknown>).set(key, items[i + 1]);
     }
   };
   const pushGlobal = (module: string, name: string): void => {
@@ -191,7 +208,15 @@ export function unpickle(
     if (s === "00") return false;
     if (s === "01") return true;
     const t = s.endsWith("L") ? s.slice(0, -1) : s;
-    const v = BigInt(t);
+    if (t.length > MAX_LONG_BYTES * 3) {
+      fail(`an integer of ${t.length} digits`);
+    }
+    let v: bigint;
+    try {
+      v = BigInt(t);
+    } catch {
+      return fail(`not an integer: "${t.slice(0, 40)}"`);
+    }
     return v >= BigInt(Number.MIN_SAFE_INTEGER) &&
         v <= BigInt(Number.MAX_SAFE_INTEGER)
       ? Number(v)
@@ -343,7 +368,7 @@ export function unpickle(
         const items = popMark();
         const list = top();
         if (!Array.isArray(list)) fail("APPENDS to a non-list");
-        (list as unknown[]).push(...items);
+        for (const item of items) (list as unknown[]).push(item);
         break;
       }
       case 0x7d: // EMPTY_DICT

@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type LayersModel, modelArtifacts } from "@p2p/models";
+import { ARTEFACT_KINDS, writeArtefactDir } from "@p2p/internal";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
 export type Quantization = "none" | "float16" | "uint8";
@@ -228,6 +229,16 @@ export async function tfjsArtifacts(
   return { modelJson, shards };
 }
 
+/** Options of {@linkcode writeTfjsModel}. */
+export interface TfjsWriteOptions extends TfjsExportOptions {
+  /** Replace a previous tfjs model folder p2p wrote there (never anything else). @default false */
+  force?: boolean;
+  /** How the user named the folder, for messages. @default "--out" */
+  flag?: string;
+  /** More files to write into the folder with the model (e.g. `p2p.json`). @default none */
+  extraFiles?: Record<string, Uint8Array>;
+}
+
 /** What {@linkcode writeTfjsModel} wrote. */
 export interface TfjsExportResult {
   /** The folder. */
@@ -244,7 +255,11 @@ export interface TfjsExportResult {
 
 /**
  * Writes `model` as a tfjs LayersModel folder, atomically (a sibling
- * temporary folder renamed over `dir`).
+ * temporary folder renamed over `dir`). The folder carries p2p's artefact
+ * marker; an existing `dir` is replaced only when it is a tfjs model p2p
+ * wrote and `force` is set; anything else there (a file, a folder of the
+ * user's) is refused with `OutputRefusedError` (`@p2p/internal`) before a byte is
+ * written.
  *
  * @example
  * ```ts
@@ -259,41 +274,33 @@ export interface TfjsExportResult {
 export async function writeTfjsModel(
   dir: string,
   model: LayersModel,
-  options: TfjsExportOptions = {},
+  options: TfjsWriteOptions = {},
 ): Promise<TfjsExportResult> {
   const { modelJson, shards } = await tfjsArtifacts(model, options);
-  const clean = dir.replace(/\/+$/, "");
-  const tmp = `${clean}.tmp-${crypto.randomUUID().slice(0, 8)}`;
-  await Deno.mkdir(tmp, { recursive: true });
-  const files = ["model.json", ...shards.map((s) => s.name)];
-  let totalBytes = 0;
-  try {
-    for (const s of shards) {
-      await Deno.writeFile(`${tmp}/${s.name}`, s.bytes);
-      totalBytes += s.bytes.length;
+  const files: Record<string, Uint8Array> = {};
+  for (const s of shards) files[s.name] = s.bytes;
+  files["model.json"] = new TextEncoder().encode(JSON.stringify(modelJson));
+  for (const [name, bytes] of Object.entries(options.extraFiles ?? {})) {
+    if (name in files) {
+      throw new Error(
+        `writeTfjsModel: extra file ${name} would replace a model file`,
+      );
     }
-    const json = new TextEncoder().encode(JSON.stringify(modelJson));
-    await Deno.writeFile(`${tmp}/model.json`, json);
-    totalBytes += json.length;
-    const old = `${clean}.old-${crypto.randomUUID().slice(0, 8)}`;
-    let moved = false;
-    try {
-      await Deno.rename(clean, old);
-      moved = true;
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-    await Deno.rename(tmp, clean);
-    if (moved) await Deno.remove(old, { recursive: true });
-  } catch (e) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
+    files[name] = bytes;
   }
+  const written = await writeArtefactDir(dir, ARTEFACT_KINDS.tfjsModel, files, {
+    force: options.force,
+    flag: options.flag,
+  });
   return {
-    dir: clean,
-    files,
+    dir: written,
+    files: [
+      "model.json",
+      ...shards.map((s) => s.name),
+      ...Object.keys(options.extraFiles ?? {}),
+    ],
     weightBytes: shards.reduce((s, x) => s + x.bytes.length, 0),
-    totalBytes,
+    totalBytes: Object.values(files).reduce((n, b) => n + b.length, 0),
     customClasses: customClasses(modelJson.modelTopology),
   };
 }

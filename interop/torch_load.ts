@@ -109,21 +109,81 @@ function elementSize(dtype: TorchDType): number {
 
 function asIntList(v: unknown, what: string): number[] {
   if (
-    !Array.isArray(v) || !v.every((x) => typeof x === "number" && x >= 0)
+    !Array.isArray(v) || v.length > 64 ||
+    !v.every((x) => Number.isSafeInteger(x) && (x as number) >= 0)
   ) {
     throw new TypeError(
-      `torch file: ${what} must be a tuple of integers, received ${
-        JSON.stringify(v)
+      `${what} must be a tuple of at most 64 non-negative integers, received ${
+        describeValue(v)
       }`,
     );
   }
   return v as number[];
 }
 
+/** A short, safe description of an unpickled value for messages. */
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) {
+    return `[${
+      v.slice(0, 8).map((x) =>
+        typeof x === "object" && x !== null ? typeof x : String(x)
+      ).join(", ")
+    }${v.length > 8 ? `, … (${v.length} items)` : ""}]`;
+  }
+  return typeof v === "object" && v !== null ? typeof v : String(v);
+}
+
+/**
+ * Checks a tensor view against its storage before anything is allocated:
+ * as many strides as dimensions, an offset inside the storage, a last
+ * element inside it, and no more elements than the storage holds (a
+ * stride-0 `expand` view could otherwise claim billions). Returns the
+ * element count.
+ */
+function checkView(
+  ref: TensorRef,
+  bytes: Uint8Array,
+  es: number,
+  label: string,
+): number {
+  const { storage, shape, stride } = ref;
+  const what =
+    `${label}: tensor of shape [${shape}] (stride [${stride}], offset ${ref.offset}) on storage "${storage.key}"`;
+  const elements = Math.floor(bytes.length / es);
+  if (stride.length !== shape.length) {
+    throw new Error(
+      `${what}: ${stride.length} strides for ${shape.length} dimensions`,
+    );
+  }
+  const base = storage.viewOffset + ref.offset;
+  if (!Number.isSafeInteger(base) || base < 0) {
+    throw new Error(`${what}: offset must be a non-negative integer`);
+  }
+  let n = 1;
+  for (const d of shape) {
+    n *= d;
+    if (n > elements && d !== 0 && !shape.includes(0)) {
+      throw new Error(
+        `${what}: needs more elements than the storage holds (${elements}); a view larger than its storage (e.g. expand) is not a state-dict tensor`,
+      );
+    }
+  }
+  if (n === 0) return 0;
+  let last = base;
+  shape.forEach((d, i) => (last += (d - 1) * stride[i]));
+  if (last >= elements) {
+    throw new Error(
+      `${what}: reaches element ${last}, past the end of the storage (${elements} elements)`,
+    );
+  }
+  return n;
+}
+
 function materialize(
   ref: TensorRef,
   storages: Map<string, Uint8Array>,
   label: string,
+  budget: { left: number },
 ): TorchTensor {
   const { storage } = ref;
   const bytes = storages.get(storage.key);
@@ -131,22 +191,19 @@ function materialize(
     throw new Error(`${label}: storage "${storage.key}" is missing`);
   }
   const es = elementSize(storage.dtype);
-  const n = ref.shape.reduce((a, b) => a * b, 1);
+  const n = checkView(ref, bytes, es, label);
+  if (n * es > budget.left) {
+    throw new Error(
+      `${label}: the tensors would need more memory than twice the file's storages hold; tensors sharing a storage that many times are not a state dict`,
+    );
+  }
+  budget.left -= n * es;
   const base = storage.viewOffset + ref.offset;
   // Row-major strides of the shape: when they match, copy one block.
   const contiguous = ref.shape.every((d, i) =>
     d === 1 ||
     ref.stride[i] === ref.shape.slice(i + 1).reduce((a, b) => a * b, 1)
   );
-  let maxIndex = base;
-  ref.shape.forEach((d, i) => (maxIndex += (d - 1) * ref.stride[i]));
-  if (n > 0 && (maxIndex + 1) * es > bytes.length) {
-    throw new Error(
-      `${label}: a tensor of shape [${ref.shape}] at offset ${base} overruns storage "${storage.key}" (${
-        bytes.length / es
-      } elements)`,
-    );
-  }
   const out = new Uint8Array(n * es);
   if (contiguous) {
     out.set(bytes.subarray(base * es, (base + n) * es));
@@ -189,13 +246,23 @@ function resolveGlobal(label: string) {
           if (!(storage && typeof storage === "object" && "key" in storage)) {
             throw new Error(`${label}: ${full} without a storage`);
           }
-          const shape = asIntList(size, "tensor size");
-          return new TensorRef(
-            storage as StorageRef,
-            Number(offset),
-            shape,
-            asIntList(stride, "tensor stride"),
-          );
+          try {
+            if (!Number.isSafeInteger(offset) || (offset as number) < 0) {
+              throw new Error(
+                `storage offset must be a non-negative integer, received ${
+                  describeValue(offset)
+                }`,
+              );
+            }
+            return new TensorRef(
+              storage as StorageRef,
+              offset as number,
+              asIntList(size, "tensor size"),
+              asIntList(stride, "tensor stride"),
+            );
+          } catch (e) {
+            throw new Error(`${label}: ${full}: ${(e as Error).message}`);
+          }
         };
       case "torch._utils._rebuild_parameter":
       case "torch._utils._rebuild_parameter_with_state":
@@ -244,14 +311,77 @@ function replaceRefs(
   storages: Map<string, Uint8Array>,
   label: string,
 ): unknown {
-  if (v instanceof TensorRef) return materialize(v, storages, label);
-  if (v instanceof Map) {
-    for (const [k, x] of v) v.set(k, replaceRefs(x, storages, label));
-    return v;
-  }
-  if (Array.isArray(v)) return v.map((x) => replaceRefs(x, storages, label));
-  return v;
+  checkStructure(v, label);
+  let held = 0;
+  for (const b of storages.values()) held += b.length;
+  const budget = { left: 2 * held };
+  const walk = (x: unknown): unknown => {
+    if (x instanceof TensorRef) return materialize(x, storages, label, budget);
+    if (x instanceof Map) {
+      for (const [k, y] of x) x.set(k, walk(y));
+      return x;
+    }
+    if (Array.isArray(x)) return x.map(walk);
+    return x;
+  };
+  return walk(v);
 }
+
+/** Deepest nesting of lists, tuples and dicts a torch file may hold. */
+export const MAX_PICKLE_DEPTH = 1000;
+
+/**
+ * Refuses, without recursion, an unpickled value nested deeper than
+ * {@linkcode MAX_PICKLE_DEPTH} or one that contains itself (both possible in
+ * a crafted pickle; neither in a state dict), so that walking it cannot
+ * overflow the stack or loop forever.
+ */
+function checkStructure(root: unknown, label: string): void {
+  const onPath = new Set<unknown>();
+  const done = new Set<unknown>();
+  const children = (x: unknown): unknown[] =>
+    x instanceof Map
+      ? [...x.values()]
+      : Array.isArray(x)
+      ? x
+      : x instanceof Set
+      ? [...x]
+      : [];
+  const stack: { node: unknown; next: number; kids: unknown[] }[] = [];
+  const enter = (node: unknown): void => {
+    if (stack.length >= MAX_PICKLE_DEPTH) {
+      throw new Error(
+        `${label}: the pickle nests lists/dicts more than ${MAX_PICKLE_DEPTH} levels deep; a state dict needs a few`,
+      );
+    }
+    onPath.add(node);
+    stack.push({ node, next: 0, kids: children(node) });
+  };
+  const container = (x: unknown): boolean =>
+    x instanceof Map || Array.isArray(x) || x instanceof Set;
+  if (!container(root)) return;
+  enter(root);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    if (top.next >= top.kids.length) {
+      onPath.delete(top.node);
+      done.add(top.node);
+      stack.pop();
+      continue;
+    }
+    const kid = top.kids[top.next++];
+    if (!container(kid) || done.has(kid)) continue;
+    if (onPath.has(kid)) {
+      throw new Error(
+        `${label}: the pickle holds a list or dict that contains itself (a self-reference); a state dict never does`,
+      );
+    }
+    enter(kid);
+  }
+}
+
+/** Most bytes a torch file's `data.pkl` may inflate to (a state dict's is a few KiB). */
+export const MAX_PICKLE_BYTES: number = 64 * 2 ** 20;
 
 async function loadZip(bytes: Uint8Array, label: string): Promise<unknown> {
   const zip = openZip(bytes, label);
@@ -281,11 +411,14 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<unknown> {
       storages.set(name.slice(prefix.length + 5), await zip.read(name));
     }
   }
-  const { value } = unpickle(await zip.read(pkl), {
-    label: `${label}: ${pkl}`,
-    resolve: resolveGlobal(label),
-    persistentLoad: storageLoader(label, false),
-  });
+  const { value } = unpickle(
+    await zip.read(pkl, { maxBytes: MAX_PICKLE_BYTES }),
+    {
+      label: `${label}: ${pkl}`,
+      resolve: resolveGlobal(label),
+      persistentLoad: storageLoader(label, false),
+    },
+  );
   return replaceRefs(value, storages, label);
 }
 
@@ -324,6 +457,7 @@ function loadLegacy(bytes: Uint8Array, label: string): unknown {
   }
   // Collect storage dtypes from the tensors that reference them.
   const dtypes = new Map<string, TorchDType>();
+  checkStructure(main.value, label);
   const visit = (v: unknown): void => {
     if (v instanceof TensorRef) dtypes.set(v.storage.key, v.storage.dtype);
     else if (v instanceof Map) v.forEach(visit);
@@ -340,6 +474,11 @@ function loadLegacy(bytes: Uint8Array, label: string): unknown {
     }
     const numel = Number(view.getBigInt64(p, true));
     p += 8;
+    if (!Number.isSafeInteger(numel) || numel < 0) {
+      throw new Error(
+        `${label}: storage "${key}" declares ${numel} elements`,
+      );
+    }
     const dtype = dtypes.get(key);
     if (!dtype) throw new Error(`${label}: storage "${key}" has no tensor`);
     const n = numel * elementSize(dtype);
@@ -360,8 +499,15 @@ export function loadTorch(
   bytes: Uint8Array,
   label = "torch file",
 ): Promise<unknown> {
-  if (isZip(bytes)) return loadZip(bytes, label);
-  return Promise.resolve().then(() => loadLegacy(bytes, label));
+  const load = isZip(bytes)
+    ? loadZip(bytes, label)
+    : Promise.resolve().then(() => loadLegacy(bytes, label));
+  return load.catch((e) => {
+    const msg = String((e as Error)?.message ?? e);
+    if (msg.startsWith(label)) throw e;
+    // A JavaScript error from deep inside (a crafted structure): name the file.
+    throw new Error(`${label}: malformed torch file (${msg})`);
+  });
 }
 
 function isTensor(v: unknown): v is TorchTensor {

@@ -1,11 +1,13 @@
 /**
  * A minimal zip reader: the central directory (with zip64 sizes and offsets),
- * stored entries and deflated ones (via `DecompressionStream("deflate-raw")`).
+ * stored entries and deflated ones (`node:zlib`, never past the size an entry
+ * declares nor past a cap).
  * Enough for PyTorch's checkpoint container, which stores its entries
  * uncompressed.
  *
  * @module
  */
+import { inflateRawSync } from "node:zlib";
 
 /** One file of a zip archive. */
 export interface ZipEntry {
@@ -29,8 +31,17 @@ export interface ZipArchive {
    * The content of `name`. Stored entries are returned as a view of the
    * archive's bytes (no copy); deflated ones are inflated.
    */
-  read(name: string): Promise<Uint8Array>;
+  read(name: string, options?: ZipReadOptions): Promise<Uint8Array>;
 }
+
+/** Options of {@linkcode ZipArchive.read}. */
+export interface ZipReadOptions {
+  /** Most bytes a deflated entry may inflate to; more is refused before or while inflating. @default MAX_INFLATED_BYTES */
+  maxBytes?: number;
+}
+
+/** The default cap on what one deflated entry may inflate to: 256 MiB. */
+export const MAX_INFLATED_BYTES: number = 256 * 2 ** 20;
 
 const EOCD = 0x06054b50;
 const EOCD64 = 0x06064b50;
@@ -140,7 +151,10 @@ export function openZip(bytes: Uint8Array, label = "zip archive"): ZipArchive {
     p = extraEnd + commentLen;
   }
 
-  async function read(name: string): Promise<Uint8Array> {
+  async function read(
+    name: string,
+    options: ZipReadOptions = {},
+  ): Promise<Uint8Array> {
     const entry = entries.get(name);
     if (!entry) {
       throw new Error(
@@ -150,7 +164,7 @@ export function openZip(bytes: Uint8Array, label = "zip archive"): ZipArchive {
       );
     }
     const h = entry.headerOffset;
-    if (view.getUint32(h, true) !== LOCAL) {
+    if (h + 30 > bytes.length || view.getUint32(h, true) !== LOCAL) {
       throw new Error(
         `${label}: broken local header of "${name}" at byte ${h}`,
       );
@@ -164,22 +178,51 @@ export function openZip(bytes: Uint8Array, label = "zip archive"): ZipArchive {
       );
     }
     const data = bytes.subarray(start, end);
-    if (entry.method === 0) return data;
+    if (entry.method === 0) {
+      if (entry.size !== entry.compressedSize) {
+        throw new Error(
+          `${label}: stored entry "${name}" declares ${entry.size} bytes but holds ${entry.compressedSize}`,
+        );
+      }
+      return data;
+    }
     if (entry.method !== 8) {
       throw new Error(
         `${label}: entry "${name}" uses compression method ${entry.method}; only stored (0) and deflate (8) are supported`,
       );
     }
-    const stream = new Blob([data.slice()]).stream().pipeThrough(
-      new DecompressionStream("deflate-raw"),
-    );
-    const out = new Uint8Array(await new Response(stream).arrayBuffer());
-    if (out.length !== entry.size) {
-      throw new Error(
-        `${label}: entry "${name}" inflated to ${out.length} bytes, expected ${entry.size}`,
+    return inflateEntry(data, entry, options.maxBytes ?? MAX_INFLATED_BYTES);
+  }
+
+  function inflateEntry(
+    data: Uint8Array,
+    entry: ZipEntry,
+    maxBytes: number,
+  ): Uint8Array {
+    const { name, size } = entry;
+    if (size > maxBytes) {
+      throw new RangeError(
+        `${label}: entry "${name}" declares ${size} bytes once inflated, above the limit of ${maxBytes}; refused before inflating`,
       );
     }
-    return out;
+    let out: Uint8Array;
+    try {
+      // At most one byte more than declared: enough to catch a lying size.
+      out = inflateRawSync(data, { maxOutputLength: size + 1 });
+    } catch (e) {
+      const msg = String((e as Error)?.message ?? e);
+      throw new Error(
+        /BUFFER_TOO_LARGE|larger than/i.test(msg)
+          ? `${label}: entry "${name}" inflates to more than the ${size} bytes it declares; refused`
+          : `${label}: entry "${name}" does not inflate (${msg})`,
+      );
+    }
+    if (out.length !== size) {
+      throw new Error(
+        `${label}: entry "${name}" inflated to ${out.length} bytes, expected ${size}`,
+      );
+    }
+    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 
   return { entries, read };
