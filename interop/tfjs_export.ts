@@ -9,7 +9,6 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { type LayersModel, modelArtifacts } from "@p2p/models";
 import { ARTEFACT_KINDS, writeArtefactDir } from "@p2p/internal";
 
