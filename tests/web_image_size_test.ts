@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-// @ts-types="./image_size.d.ts"
-import { declaredSize } from "./image_size.js";
-import { hugeJpeg, hugePng } from "../../tests/hostile_files.ts";
+// @ts-types="../cli/web/image_size.d.ts"
+import { declaredSize } from "../cli/web/image_size.js";
+import { hugeJpeg, hugePng } from "./hostile_files.ts";
 
 Deno.test("the page reads an upload's declared size from its PNG or JPEG header", () => {
   assert.deepEqual(declaredSize(hugePng(30000, 20000)), {
