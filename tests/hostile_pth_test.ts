@@ -247,3 +247,47 @@ Deno.test("safetensors: a lying header is refused naming the key, before copying
     /e\.st: header length .* exceeds the file \(16 bytes\)/,
   );
 });
+
+Deno.test("import CLI: a hostile .pth exits 1 with one line naming the file as typed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/deep.pth`, deepPicklePth(200_000));
+    await Deno.writeFile(`${dir}/expand.pth`, expandPth(30000));
+    const root = new URL("../", import.meta.url).pathname;
+    for (
+      const [file, cause] of [
+        ["deep.pth", /more than 1000 levels deep/],
+        ["expand.pth", /more elements than the storage holds/],
+      ] as const
+    ) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "cli/import.ts",
+          "--pth",
+          file,
+          "--net",
+          "unet",
+          "--out",
+          "ckpt",
+        ],
+        cwd: root,
+        env: { INIT_CWD: dir, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 1, err);
+      assert.ok(err.startsWith(`error: ${file}: `), err);
+      assert.match(err, cause);
+      assert.ok(!err.includes(dir) && !/call stack/.test(err), err);
+    }
+    assert.equal(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort().join(","),
+      "deep.pth,expand.pth",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
