@@ -34,7 +34,13 @@ import {
   ensureParent,
   writeFileAtomic,
 } from "@p2p/internal";
-import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
+import {
+  asGiven,
+  type FlagTable,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
 
 const USAGE =
   "usage: deno task export --checkpoint DIR --format safetensors|tfjs --out PATH [flags]";
@@ -148,7 +154,7 @@ async function main(): Promise<void> {
     });
     await ensureParent(out);
     await writeFileAtomic(out, bytes);
-    console.log(
+    console.log(asGiven(
       `wrote ${out}: ${sd.size} tensors, ${
         model.trainableWeights.reduce(
           (n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!,
@@ -157,7 +163,7 @@ async function main(): Promise<void> {
       } trainable parameters, ${
         mib(bytes.length)
       }; load with net.load_state_dict(safetensors.torch.load_file("${out}"))`,
-    );
+    ));
   } else {
     if (which !== "generator") {
       throw new UsageError("--format tfjs exports the generator only");
@@ -182,7 +188,7 @@ async function main(): Promise<void> {
         ),
       },
     });
-    console.log(
+    console.log(asGiven(
       `wrote ${out}/: model.json + ${
         r.files.length - 2
       } shard(s) + p2p.json, weights ${mib(r.weightBytes)}, total ${
@@ -194,7 +200,7 @@ async function main(): Promise<void> {
           } before tf.loadLayersModel (cli/web/p2p_layers.js does)`
           : ""
       }`,
-    );
+    ));
   }
   model.dispose();
   if (which === "discriminator") ckpt.generator.dispose();

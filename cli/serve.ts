@@ -31,6 +31,7 @@ import {
   encodePng,
   FACADE_PALETTE,
   generateDataset,
+  maxPixelsFromEnv,
 } from "@p2p/data";
 import { type Quantization, QUANTIZATIONS, tfjsArtifacts } from "@p2p/interop";
 import {
@@ -296,6 +297,7 @@ export async function startServer(
     data: config.data,
     quantize,
     example: example !== null && size >= 16,
+    maxPixels: maxPixelsFromEnv(),
   };
   const modelFiles = new Map<string, Uint8Array>([
     ["model.json", new TextEncoder().encode(JSON.stringify(modelJson))],

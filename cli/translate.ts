@@ -114,9 +114,9 @@ async function main(): Promise<void> {
     }
     const written = files.length - failed.length;
     console.log(
-      `${written} written, ${failed.length} failed (${
+      `translated ${files.length} images in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s)`,
+      } s: ${written} written, ${failed.length} failed`,
     );
     if (failed.length) {
       throw new Error(

@@ -58,11 +58,15 @@ function pngSize(bytes: Uint8Array): ImageSize | null {
   return { format: "png", width: dv.getUint32(16), height: dv.getUint32(20) };
 }
 
-/** The size a JPEG's first SOF marker declares, or `null` when there is none. */
+/**
+ * The size a JPEG's frame header (SOF) declares, or `null` when there is
+ * none before the scan; with several SOFs (a crafted file), the largest.
+ */
 function jpegSize(bytes: Uint8Array): ImageSize | null {
+  let found: ImageSize | null = null;
   let i = 2;
   while (i + 4 <= bytes.length) {
-    if (bytes[i] !== 0xff) return null; // not at a marker: corrupt
+    if (bytes[i] !== 0xff) break; // not at a marker: corrupt
     const marker = bytes[i + 1];
     if (marker === 0xff) { // fill byte
       i++;
@@ -72,22 +76,24 @@ function jpegSize(bytes: Uint8Array): ImageSize | null {
       i += 2; // standalone markers
       continue;
     }
-    if (marker === 0xd9 || marker === 0xda) return null; // EOI/SOS before a SOF
+    if (marker === 0xd9 || marker === 0xda) break; // EOI, or the scan starts
     const len = u16be(bytes, i + 2);
     const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 &&
       marker !== 0xc8 && marker !== 0xcc;
-    if (sof) {
-      if (i + 9 > bytes.length) return null;
-      return {
+    if (sof && i + 9 <= bytes.length) {
+      const size: ImageSize = {
         format: "jpeg",
         height: u16be(bytes, i + 5),
         width: u16be(bytes, i + 7),
       };
+      if (!found || size.width * size.height > found.width * found.height) {
+        found = size;
+      }
     }
-    if (len < 2) return null;
+    if (len < 2) break;
     i += 2 + len;
   }
-  return null;
+  return found;
 }
 
 /**

@@ -81,6 +81,68 @@ export function encodeSafetensors(
   return out;
 }
 
+/**
+ * Checks one header entry against the file before anything is copied: a
+ * known dtype, a shape of non-negative integers, integer offsets inside the
+ * data, and as many bytes as the shape needs.
+ */
+function checkEntry(
+  key: string,
+  raw: unknown,
+  dataBytes: number,
+  label: string,
+): { dtype: TorchDType; shape: number[]; start: number; end: number } {
+  const info = raw as {
+    dtype?: unknown;
+    shape?: unknown;
+    data_offsets?: unknown;
+  };
+  const dtype = FROM_ST[String(info?.dtype)];
+  if (!dtype) {
+    throw new Error(`${label}: "${key}" has unsupported dtype ${info?.dtype}`);
+  }
+  const shape = info.shape;
+  if (
+    !Array.isArray(shape) || shape.length > 64 ||
+    !shape.every((d) => Number.isSafeInteger(d) && d >= 0)
+  ) {
+    throw new Error(
+      `${label}: "${key}" shape must be a list of non-negative integers`,
+    );
+  }
+  const offsets = info.data_offsets;
+  if (
+    !Array.isArray(offsets) || offsets.length !== 2 ||
+    !offsets.every((o) => Number.isSafeInteger(o) && o >= 0)
+  ) {
+    throw new Error(
+      `${label}: "${key}" data_offsets must be two non-negative integers`,
+    );
+  }
+  const [start, end] = offsets as [number, number];
+  if (start > end || end > dataBytes) {
+    throw new Error(
+      `${label}: "${key}" data_offsets [${start}, ${end}] out of range (${dataBytes} data bytes)`,
+    );
+  }
+  const es = dtype === "bool" || dtype === "uint8" || dtype === "int8"
+    ? 1
+    : dtype === "float64" || dtype === "int64"
+    ? 8
+    : dtype === "float32" || dtype === "int32"
+    ? 4
+    : 2;
+  const need = (shape as number[]).reduce((a, b) => a * b, 1) * es;
+  if (need !== end - start) {
+    throw new Error(
+      `${label}: "${key}" of shape [${shape}] ${dtype} needs ${need} bytes, data_offsets give ${
+        end - start
+      }`,
+    );
+  }
+  return { dtype, shape: shape as number[], start, end };
+}
+
 /** Decodes safetensors bytes into a state dict (tensors copied out). */
 export function decodeSafetensors(
   bytes: Uint8Array,
@@ -94,24 +156,27 @@ export function decodeSafetensors(
       `${label}: header length ${n} exceeds the file (${bytes.length} bytes)`,
     );
   }
-  const header = JSON.parse(
-    new TextDecoder().decode(bytes.subarray(8, 8 + n)),
-  ) as Record<
-    string,
-    { dtype: string; shape: number[]; data_offsets: [number, number] }
-  >;
+  let header: Record<string, unknown>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  } catch (e) {
+    throw new Error(
+      `${label}: the header is not valid JSON (${(e as Error).message})`,
+    );
+  }
+  if (!header || typeof header !== "object" || Array.isArray(header)) {
+    throw new Error(`${label}: the header is not a JSON object`);
+  }
   const base = 8 + n;
   const out: StateDict = new Map();
-  for (const [key, info] of Object.entries(header)) {
+  for (const [key, raw] of Object.entries(header)) {
     if (key === "__metadata__") continue;
-    const dtype = FROM_ST[info.dtype];
-    if (!dtype) {
-      throw new Error(`${label}: "${key}" has unsupported dtype ${info.dtype}`);
-    }
-    const [start, end] = info.data_offsets;
-    if (base + end > bytes.length || start > end) {
-      throw new Error(`${label}: "${key}" data_offsets out of range`);
-    }
+    const { dtype, shape, start, end } = checkEntry(
+      key,
+      raw,
+      bytes.length - base,
+      label,
+    );
     const buf = bytes.slice(base + start, base + end).buffer;
     let data;
     switch (dtype) {
@@ -140,7 +205,7 @@ export function decodeSafetensors(
       default:
         data = new Uint8Array(buf);
     }
-    out.set(key, { dtype, shape: info.shape, data });
+    out.set(key, { dtype, shape: shape.slice(), data });
   }
   return out;
 }

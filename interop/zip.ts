@@ -151,10 +151,7 @@ export function openZip(bytes: Uint8Array, label = "zip archive"): ZipArchive {
     p = extraEnd + commentLen;
   }
 
-  async function read(
-    name: string,
-    options: ZipReadOptions = {},
-  ): Promise<Uint8Array> {
+  function readNow(name: string, options: ZipReadOptions): Uint8Array {
     const entry = entries.get(name);
     if (!entry) {
       throw new Error(
@@ -225,5 +222,10 @@ export function openZip(bytes: Uint8Array, label = "zip archive"): ZipArchive {
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   }
 
+  const read = (
+    name: string,
+    options: ZipReadOptions = {},
+  ): Promise<Uint8Array> =>
+    Promise.resolve().then(() => readNow(name, options));
   return { entries, read };
 }

@@ -128,3 +128,23 @@ Deno.test("a paired data set with a huge image reports it by name and limit", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a JPEG with a small SOF followed by a huge one is judged by the huge one", async () => {
+  const small = hugeJpeg(16, 16);
+  const huge = hugeJpeg(60000, 60000);
+  // SOI + APP0 + SOF(16×16) + SOF(60000×60000) + EOI
+  const sof = (j: Uint8Array) => j.subarray(2 + 18, 2 + 18 + 19);
+  const both = new Uint8Array([
+    ...small.subarray(0, 2 + 18),
+    ...sof(small),
+    ...sof(huge),
+    0xff,
+    0xd9,
+  ]);
+  assert.deepEqual(imageSize(both), {
+    format: "jpeg",
+    width: 60000,
+    height: 60000,
+  });
+  await assert.rejects(() => decodeImage(both, "two.jpg"), /60000×60000/);
+});

@@ -198,3 +198,96 @@ Deno.test("a truncated central directory or a header offset past the end names t
     /off\.pth: broken local header of "archive\/data\.pkl"/,
   );
 });
+
+Deno.test("safetensors: a lying header is refused naming the key, before copying", async () => {
+  const { decodeSafetensors } = await import("@p2p/interop");
+  const file = (header: unknown, data = 16): Uint8Array => {
+    const json = new TextEncoder().encode(JSON.stringify(header));
+    const out = new Uint8Array(8 + json.length + data);
+    new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+    out.set(json, 8);
+    return out;
+  };
+  const st = (entry: unknown) => file({ w: entry });
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        st({ dtype: "F32", shape: [30000, 30000], data_offsets: [0, 16] }),
+        "a.st",
+      ),
+    /a\.st: "w" of shape \[30000,30000\] float32 needs 3600000000 bytes, data_offsets give 16/,
+  );
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        st({ dtype: "F32", shape: [1], data_offsets: [-4, 0] }),
+        "b.st",
+      ),
+    /b\.st: "w" data_offsets must be two non-negative integers/,
+  );
+  assert.throws(
+    () =>
+      decodeSafetensors(
+        st({ dtype: "F32", shape: [3], data_offsets: [0, 12.5] }),
+        "c.st",
+      ),
+    /c\.st: "w" data_offsets must be two non-negative integers/,
+  );
+  const bad = file({});
+  bad[8] = 0x7b;
+  bad[9] = 0x7b;
+  assert.throws(
+    () => decodeSafetensors(bad, "d.st"),
+    /d\.st: the header is not valid JSON/,
+  );
+  const huge = new Uint8Array(16);
+  new DataView(huge.buffer).setBigUint64(0, 2n ** 62n, true);
+  assert.throws(
+    () => decodeSafetensors(huge, "e.st"),
+    /e\.st: header length .* exceeds the file \(16 bytes\)/,
+  );
+});
+
+Deno.test("import CLI: a hostile .pth exits 1 with one line naming the file as typed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/deep.pth`, deepPicklePth(200_000));
+    await Deno.writeFile(`${dir}/expand.pth`, expandPth(30000));
+    const root = new URL("../", import.meta.url).pathname;
+    for (
+      const [file, cause] of [
+        ["deep.pth", /more than 1000 levels deep/],
+        ["expand.pth", /more elements than the storage holds/],
+      ] as const
+    ) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "cli/import.ts",
+          "--pth",
+          file,
+          "--net",
+          "unet",
+          "--out",
+          "ckpt",
+        ],
+        cwd: root,
+        env: { INIT_CWD: dir, NO_COLOR: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 1, err);
+      assert.ok(err.startsWith(`error: ${file}: `), err);
+      assert.match(err, cause);
+      assert.ok(!err.includes(dir) && !/call stack/.test(err), err);
+    }
+    assert.equal(
+      [...Deno.readDirSync(dir)].map((e) => e.name).sort().join(","),
+      "deep.pth,expand.pth",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

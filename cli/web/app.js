@@ -3,6 +3,7 @@
 // browser has it, else WebGL, else wasm (else the CPU backend); `?backend=`
 // forces one. The state is on `window.p2p` for tests.
 import { registerP2pLayers } from "./p2p_layers.js";
+import { declaredSize } from "./image_size.js";
 
 const tf = globalThis.tf;
 const $ = (id) => document.getElementById(id);
@@ -21,6 +22,7 @@ const state = globalThis.p2p = {
   busy: false,
   lastOutput: null,
   lastMs: 0,
+  maxPixels: 50_000_000,
 };
 
 function setStatus(text, isError = false) {
@@ -221,6 +223,15 @@ async function drawImageUrl(url) {
 $("upload").addEventListener("change", async (ev) => {
   const file = ev.target.files?.[0];
   if (!file) return;
+  const head = new Uint8Array(await file.slice(0, 65536).arrayBuffer());
+  const size = declaredSize(head);
+  if (size && size.width * size.height > state.maxPixels) {
+    setStatus(
+      `${file.name} is ${size.width}×${size.height}, above the limit of ${state.maxPixels} pixels; not decoded`,
+      true,
+    );
+    return;
+  }
   const url = URL.createObjectURL(file);
   try {
     await drawImageUrl(url);
@@ -321,6 +332,7 @@ async function main() {
     fetch("palette.json").then((r) => r.json()),
   ]);
   palette = pal;
+  if (Number.isSafeInteger(info.maxPixels)) state.maxPixels = info.maxPixels;
   model = await tf.loadLayersModel("model/model.json");
   const g = info.generator ?? {};
   const shape = model.inputs[0].shape;
