@@ -8,6 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { registerFastWasmKernels, startWasmBackend } from "./wasm_kernels.ts";
+import {
+  registerWebGpuKernels,
+  unregisterWebGpuKernels,
+} from "./webgpu_kernels.ts";
 
 // The stock WebGPU factory (registered on import, at the highest priority) would make
 // tfjs pick any adapter, llvmpipe included, when nothing is selected: p2p registers
@@ -32,8 +36,10 @@ export interface SelectBackendOptions {
   /** Let `auto` use a software WebGPU adapter (e.g. llvmpipe). @default false */
   allowSoftwareGpu?: boolean;
   /**
-   * On wasm, register p2p's kernels (the weight gradient tfjs-wasm lacks, and
-   * faster convolutions); `false` keeps the stock kernels (training then fails).
+   * Register p2p's kernels: on wasm the weight gradient tfjs-wasm lacks and
+   * faster convolutions (`false` keeps the stock kernels; training then
+   * fails); on WebGPU a tiled `Conv2DBackpropFilter` (`false` keeps
+   * tfjs-webgpu's own, for before/after comparisons).
    * @default true
    */
   fastKernels?: boolean;
@@ -237,9 +243,13 @@ export async function selectBackend(
     if (usable) {
       try {
         await startWebGpu(probe.adapter!);
+        const fast = options.fastKernels ?? true;
+        if (fast) registerWebGpuKernels();
+        else unregisterWebGpuKernels();
         choice = {
           backend: "webgpu",
-          adapter: probe.description + (probe.software ? " (software)" : ""),
+          adapter: probe.description + (probe.software ? " (software)" : "") +
+            (fast ? " + p2p kernels" : " (stock kernels)"),
           reason: wanted === "webgpu"
             ? "asked for"
             : "hardware WebGPU adapter found",
