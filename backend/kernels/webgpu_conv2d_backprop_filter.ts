@@ -20,19 +20,30 @@
  * where `M · N` is small (the first layers: `K` = every pixel of the batch,
  * `M · N` a few thousand), so `K` is split over the third dispatch dimension
  * into partial products that a second program sums. The stock program gives
- * each output weight one invocation that loops over every pixel of the batch.
+ * each output weight one invocation that loops over every pixel of the batch;
+ * it stays in use for fewer than 8 output channels (a 64-wide tile of them
+ * would be mostly padding) and for channels-first layouts.
  *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util } from "@tensorflow/tfjs";
 
+/** Invocations along each side of a workgroup (WG × WG in all). */
+const WG = 16;
+/** Invocations per workgroup. */
+const THREADS = WG * WG;
 /** Tile of `dW` rows (filter taps × input channels) per workgroup. */
-const TILE_M = 64;
+const TILE_M = WG * 4;
 /** Tile of `dW` columns (output channels) per workgroup. */
-const TILE_N = 64;
+const TILE_N = WG * 4;
 /** Depth of the `K` slices staged in workgroup memory. */
 const TILE_K = 16;
+/**
+ * Fewer output channels than this go to the stock kernel: a 64-wide tile of
+ * them would be mostly padding (the PatchGAN's last layer has one).
+ */
+const MIN_N = 8;
 /** Fewest `K` values one split sums (smaller splits cost more than they save). */
 const MIN_K_PER_SPLIT = 256;
 
@@ -74,13 +85,13 @@ export interface WebGpuBackendLike {
 /** The partial (or, unsplit, the whole) filter gradient: a tiled `A · B`. */
 class FilterGradProgram implements WebGpuProgram {
   outputShape: number[];
-  shaderKey = "p2pConv2DBackpropFilterMM";
+  shaderKey = `p2pConv2DBackpropFilterMM${WG}`;
   dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
   dispatch: [number, number, number];
   variableNames = ["x", "dy"];
   uniforms =
     "M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
-  workgroupSize: [number, number, number] = [16, 16, 1];
+  workgroupSize: [number, number, number] = [WG, WG, 1];
 
   constructor(outputShape: number[], m: number, n: number, splits: number) {
     this.outputShape = outputShape;
@@ -98,45 +109,31 @@ class FilterGradProgram implements WebGpuProgram {
     return /* wgsl */ `
 var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
 var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
-
-// A[m, k]: x at filter tap (kh, kw), channel c, under output pixel k.
-fn p2pLoadA(m : i32, k : i32, kEnd : i32) -> f32 {
-  if (m >= uniforms.M || k >= kEnd) {
-    return 0.0;
-  }
-  let c = m % uniforms.inC;
-  let tap = m / uniforms.inC;
-  let kw = tap % uniforms.fw;
-  let kh = tap / uniforms.fw;
-  let ox = k % uniforms.outW;
-  let row = k / uniforms.outW;
-  let oy = row % uniforms.outH;
-  let b = row / uniforms.outH;
-  let iy = oy * uniforms.strideH - uniforms.padT + kh;
-  let ix = ox * uniforms.strideW - uniforms.padL + kw;
-  if (iy < 0 || iy >= uniforms.inH || ix < 0 || ix >= uniforms.inW) {
-    return 0.0;
-  }
-  return x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + c];
-}
-
-// B[k, n]: dy as stored.
-fn p2pLoadB(k : i32, n : i32, kEnd : i32) -> f32 {
-  if (n >= uniforms.N || k >= kEnd) {
-    return 0.0;
-  }
-  return dy[k * uniforms.N + n];
-}
+// Per K value of the slice: where its output pixel's receptive field starts
+// in x (row, column, and the batch image's offset). Computed once per slice
+// by ${TILE_K} invocations: integer division is slow on SIMD (llvmpipe
+// scalarises it), so the gather below needs none.
+var<workgroup> sliceY : array<i32, ${TILE_K}>;
+var<workgroup> sliceX : array<i32, ${TILE_K}>;
+var<workgroup> sliceBase : array<i32, ${TILE_K}>;
 
 fn main() {
   let tx = i32(localId.x);
   let ty = i32(localId.y);
-  let flat = ty * 16 + tx;
+  let flat = ty * ${WG} + tx;
   let n0 = i32(workgroupId.x) * ${TILE_N};
   let m0 = i32(workgroupId.y) * ${TILE_M};
   let split = i32(workgroupId.z);
   let kStart = split * uniforms.kPerSplit;
   let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);
+  // This invocation always gathers row mm = flat % ${TILE_M} of A: its filter tap and channel.
+  let mA = m0 + flat % ${TILE_M};
+  let c = mA % uniforms.inC;
+  let tap = mA / uniforms.inC;
+  let kw = tap % uniforms.fw;
+  let kh = tap / uniforms.fw;
+  let offA = (kh * uniforms.inW + kw) * uniforms.inC + c;
+  let nB = n0 + flat % ${TILE_N};
   var acc : array<vec4<f32>, 4>;
   for (var i = 0; i < 4; i++) {
     acc[i] = vec4<f32>(0.0);
@@ -144,17 +141,35 @@ fn main() {
   // The trip count is a uniform so that the barriers sit in uniform control flow.
   for (var t = 0; t < uniforms.tilesPerSplit; t++) {
     let k0 = kStart + t * ${TILE_K};
-    for (var r = 0; r < ${(TILE_M * TILE_K) / 256}; r++) {
-      let e = flat + r * 256;
-      let mm = e % ${TILE_M};
-      let kk = e / ${TILE_M};
-      tileA[kk][mm] = p2pLoadA(m0 + mm, k0 + kk, kEnd);
+    if (flat < ${TILE_K}) {
+      let k = k0 + flat;
+      let ox = k % uniforms.outW;
+      let row = k / uniforms.outW;
+      let oy = row % uniforms.outH;
+      let b = row / uniforms.outH;
+      sliceY[flat] = select(-1073741824, oy * uniforms.strideH - uniforms.padT, k < kEnd);
+      sliceX[flat] = ox * uniforms.strideW - uniforms.padL;
+      sliceBase[flat] = b * uniforms.inH * uniforms.inW * uniforms.inC;
     }
-    for (var r = 0; r < ${(TILE_N * TILE_K) / 256}; r++) {
-      let e = flat + r * 256;
-      let nn = e % ${TILE_N};
-      let kk = e / ${TILE_N};
-      tileB[kk][nn] = p2pLoadB(k0 + kk, n0 + nn, kEnd);
+    workgroupBarrier();
+    for (var r = 0; r < ${(TILE_M * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_M} + r * ${THREADS / TILE_M};
+      let iy = sliceY[kk] + kh;
+      let ix = sliceX[kk] + kw;
+      var v = 0.0;
+      if (mA < uniforms.M && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+        v = x[sliceBase[kk] + (sliceY[kk] * uniforms.inW + sliceX[kk]) * uniforms.inC + offA];
+      }
+      tileA[kk][flat % ${TILE_M}] = v;
+    }
+    for (var r = 0; r < ${(TILE_N * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_N} + r * ${THREADS / TILE_N};
+      let k = k0 + kk;
+      var v = 0.0;
+      if (nB < uniforms.N && k < kEnd) {
+        v = dy[k * uniforms.N + nB];
+      }
+      tileB[kk][flat % ${TILE_N}] = v;
     }
     workgroupBarrier();
     for (var kk = 0; kk < ${TILE_K}; kk++) {
@@ -257,6 +272,12 @@ export function conv2DBackpropFilterWebGpu(
   const { x, dy } = inputs;
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
   const format = backend_util.convertConv2DDataFormat(dataFormat);
+  const outC = (filterShape as number[])[3];
+  if (fallback && outC < MIN_N) {
+    return fallback(
+      args as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+  }
   if (format !== "channelsLast" || x.dtype !== "float32") {
     if (!fallback) {
       throw new Error(
