@@ -1,24 +1,37 @@
 /**
- * Registers p2p's kernels on the tfjs WebGPU backend: `Conv2DBackpropFilter`
- * as a tiled, split-K matrix product in WGSL
- * (`kernels/webgpu_conv2d_backprop_filter.ts`) in place of tfjs-webgpu's
- * one-invocation-per-weight loop. (tfjs-webgpu's channels-last
- * `Conv2DBackpropInput` is already a tiled matrix product and is kept.)
+ * Registers p2p's kernels on the tfjs WebGPU backend, tiled matrix products
+ * in WGSL with workgroup memory:
+ *
+ * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
+ *   split-K, in place of tfjs-webgpu's one-invocation-per-weight loop;
+ * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): one
+ *   product per sub-pixel phase, in place of tfjs-webgpu's product over every
+ *   tap of a zero-dilated `dy` (4× the work at stride 2).
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import {
-  conv2DBackpropFilterWebGpu,
-  type WebGpuBackendLike,
-} from "./kernels/webgpu_conv2d_backprop_filter.ts";
+import { conv2DBackpropFilterWebGpu } from "./kernels/webgpu_conv2d_backprop_filter.ts";
+import { conv2DBackpropInputWebGpu } from "./kernels/webgpu_conv2d_backprop_input.ts";
+
+/** A p2p kernel function, given the stock kernel as its fallback. */
+type WithFallback = (
+  args: never,
+  fallback?: tf.KernelFunc,
+) => tf.TensorInfo | tf.TensorInfo[];
+
+/** p2p's WebGPU kernels by name. */
+const KERNELS: Record<string, WithFallback> = {
+  Conv2DBackpropFilter: conv2DBackpropFilterWebGpu,
+  Conv2DBackpropInput: conv2DBackpropInputWebGpu,
+};
 
 const BACKEND = "webgpu";
 
 let stock: Map<string, tf.KernelConfig | undefined> | undefined;
 
 /** The kernels {@linkcode registerWebGpuKernels} replaces. */
-export const WEBGPU_KERNEL_NAMES: readonly string[] = ["Conv2DBackpropFilter"];
+export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
 
 /** Whether p2p's WebGPU kernels are registered now. */
 export function webGpuKernelsRegistered(): boolean {
@@ -33,7 +46,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
  * unregisterWebGpuKernels();
  * ```
  */
@@ -47,15 +60,9 @@ export function registerWebGpuKernels(): string[] {
     tf.registerKernel({
       kernelName: name,
       backendName: BACKEND,
-      kernelFunc: ((args: Parameters<typeof conv2DBackpropFilterWebGpu>[0]) =>
-        conv2DBackpropFilterWebGpu(
-          args as {
-            inputs: Parameters<typeof conv2DBackpropFilterWebGpu>[0]["inputs"];
-            backend: WebGpuBackendLike;
-            attrs: tf.Conv2DBackpropFilterAttrs;
-          },
-          before?.kernelFunc,
-        )) as unknown as tf.KernelFunc,
+      setupFunc: before?.setupFunc,
+      kernelFunc: ((args: never) =>
+        KERNELS[name](args, before?.kernelFunc)) as unknown as tf.KernelFunc,
     });
   }
   return [...WEBGPU_KERNEL_NAMES];

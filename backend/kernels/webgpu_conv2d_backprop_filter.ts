@@ -28,15 +28,15 @@
  */
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util } from "@tensorflow/tfjs";
+import {
+  THREADS,
+  tileShape,
+  type WebGpuBackendLike,
+  type WebGpuProgram,
+} from "./webgpu_program.ts";
 
-/** Invocations along each side of a workgroup (WG × WG in all). */
-const WG = 16;
-/** Invocations per workgroup. */
-const THREADS = WG * WG;
-/** Tile of `dW` rows (filter taps × input channels) per workgroup. */
-const TILE_M = WG * 4;
-/** Tile of `dW` columns (output channels) per workgroup. */
-const TILE_N = WG * 4;
+export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
+
 /** Depth of the `K` slices staged in workgroup memory. */
 const TILE_K = 16;
 /**
@@ -47,65 +47,39 @@ const MIN_N = 8;
 /** Fewest `K` values one split sums (smaller splits cost more than they save). */
 const MIN_K_PER_SPLIT = 256;
 
-/** The parts of tfjs-webgpu's `WebGPUProgram` interface p2p's programs fill in. */
-export interface WebGpuProgram {
-  /** Output tensor shape. */
-  outputShape: number[];
-  /** Cache key of the compiled pipeline (tfjs appends ranks and dtypes). */
-  shaderKey: string;
-  /** Which output dimensions map to the dispatch's x / y / z (for tfjs's helpers). */
-  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
-  /** Workgroups to dispatch. */
-  dispatch: [number, number, number];
-  /** Names of the input bindings, in order. */
-  variableNames: string[];
-  /** Program-defined uniforms, WGSL struct members (`name : type,`). */
-  uniforms?: string;
-  /** Invocations per workgroup. */
-  workgroupSize: [number, number, number];
-  /** Whether tfjs adds a `size` uniform (the output's element count). */
-  size?: boolean;
-  /** The WGSL body (helpers and `fn main`). */
-  getUserCode(): string;
-}
-
-/** What p2p's WebGPU kernels need of tfjs-webgpu's `WebGPUBackend`. */
-export interface WebGpuBackendLike {
-  /** Compiles (once per shader key) and dispatches `program`. */
-  runWebGPUProgram(
-    program: WebGpuProgram,
-    inputs: tf.TensorInfo[],
-    outputDtype: tf.DataType,
-    programDefinedUniform?: Array<{ type: string; data: number[] }>,
-  ): tf.TensorInfo;
-  /** Releases a tensor's buffer. */
-  disposeData(dataId: object): boolean;
-}
-
 /** The partial (or, unsplit, the whole) filter gradient: a tiled `A · B`. */
 class FilterGradProgram implements WebGpuProgram {
   outputShape: number[];
-  shaderKey = `p2pConv2DBackpropFilterMM${WG}`;
+  shaderKey = "p2pConv2DBackpropFilterMM";
   dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
   dispatch: [number, number, number];
   variableNames = ["x", "dy"];
   uniforms =
     "M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
-  workgroupSize: [number, number, number] = [WG, WG, 1];
+  workgroupSize: [number, number, number];
+  private readonly wgx: number;
 
   constructor(outputShape: number[], m: number, n: number, splits: number) {
     this.outputShape = outputShape;
     this.dispatchLayout = outputShape.length === 3
       ? { x: [2], y: [1], z: [0] }
       : { x: [3], y: [0, 1, 2] };
+    const tile = tileShape(n);
+    this.wgx = tile.wgx;
+    this.workgroupSize = [tile.wgx, THREADS / tile.wgx, 1];
+    this.shaderKey += tile.wgx;
     this.dispatch = [
-      Math.ceil(n / TILE_N),
-      Math.ceil(m / TILE_M),
+      Math.ceil(n / tile.tileN),
+      Math.ceil(m / tile.tileM),
       splits,
     ];
   }
 
   getUserCode(): string {
+    const WG = this.wgx;
+    const WGY = THREADS / WG;
+    const TILE_N = WG * 4;
+    const TILE_M = WGY * 4;
     return /* wgsl */ `
 var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
 var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
@@ -238,7 +212,8 @@ export function splitK(
   k: number,
   targetWorkgroups = 128,
 ): { splits: number; kPerSplit: number } {
-  const tiles = Math.ceil(m / TILE_M) * Math.ceil(n / TILE_N);
+  const tile = tileShape(n);
+  const tiles = Math.ceil(m / tile.tileM) * Math.ceil(n / tile.tileN);
   const most = Math.max(1, Math.floor(k / MIN_K_PER_SPLIT));
   const wanted = Math.min(
     most,

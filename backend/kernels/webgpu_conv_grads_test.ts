@@ -39,6 +39,23 @@ const WEBGPU_CASES: ConvCase[] = [
 
 const gpu = await probeGpu();
 
+function dxOf(c: ConvCase): () => tf.Tensor[] {
+  return () => {
+    const filter = randn(c.filter, 2) as tf.Tensor4D;
+    const outShape =
+      tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter, c.strides, c.pad).shape;
+    const dy = randn(outShape, 3) as tf.Tensor4D;
+    return [
+      tf.engine().runKernel("Conv2DBackpropInput", { dy, filter }, {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        inputShape: c.x,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ];
+  };
+}
+
 function dwOf(c: ConvCase): () => tf.Tensor[] {
   return () => {
     const x = randn(c.x, 1) as tf.Tensor4D;
@@ -77,7 +94,8 @@ Deno.test("splitK: splits only when the tiles are few and K is long", () => {
 });
 
 Deno.test({
-  name: "Conv2DBackpropFilter: p2p WebGPU kernel = cpu to 1e-4 on odd shapes",
+  name:
+    "Conv2DBackpropFilter and Conv2DBackpropInput: p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -90,7 +108,10 @@ Deno.test({
     ) {
       const expected = await run("cpu", dwOf(c));
       const actual = await run("webgpu", dwOf(c));
-      assertClose(actual, expected, 1e-4, `${c.name} [webgpu]`);
+      assertClose(actual, expected, 1e-4, `dW ${c.name} [webgpu]`);
+      const expectedX = await run("cpu", dxOf(c));
+      const actualX = await run("webgpu", dxOf(c));
+      assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [webgpu]`);
     }
     // tf.grads through tf.conv2d reaches the same kernel.
     const c = WEBGPU_CASES[1];
