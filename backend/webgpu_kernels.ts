@@ -4,9 +4,13 @@
  *
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
  *   split-K, in place of tfjs-webgpu's one-invocation-per-weight loop;
- * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): one
- *   product per sub-pixel phase, in place of tfjs-webgpu's product over every
- *   tap of a zero-dilated `dy` (4× the work at stride 2).
+ * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`), on
+ *   request only: one product per sub-pixel phase, a quarter of the
+ *   arithmetic of tfjs-webgpu's product over every tap of a zero-dilated `dy`
+ *   at stride 2. tfjs-webgpu's channels-last one is already a tiled product
+ *   (not naive), and on llvmpipe p2p's is no faster (it is bound by
+ *   per-invocation overhead there, not arithmetic), so the stock one stays
+ *   the default until a hardware GPU shows otherwise.
  *
  * @module
  */
@@ -30,8 +34,14 @@ const BACKEND = "webgpu";
 
 let stock: Map<string, tf.KernelConfig | undefined> | undefined;
 
-/** The kernels {@linkcode registerWebGpuKernels} replaces. */
+/** Kernels p2p can replace on WebGPU. */
 export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
+
+/** Options of {@linkcode registerWebGpuKernels}. */
+export interface WebGpuKernelsOptions {
+  /** Replace `Conv2DBackpropInput` too. @default false */
+  backpropInput?: boolean;
+}
 
 /** Whether p2p's WebGPU kernels are registered now. */
 export function webGpuKernelsRegistered(): boolean {
@@ -46,14 +56,19 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter"]
  * unregisterWebGpuKernels();
  * ```
  */
-export function registerWebGpuKernels(): string[] {
-  if (stock) return [...WEBGPU_KERNEL_NAMES];
+export function registerWebGpuKernels(
+  options: WebGpuKernelsOptions = {},
+): string[] {
+  if (stock) return [...stock.keys()];
   stock = new Map();
-  for (const name of WEBGPU_KERNEL_NAMES) {
+  const names = WEBGPU_KERNEL_NAMES.filter((name) =>
+    name !== "Conv2DBackpropInput" || options.backpropInput
+  );
+  for (const name of names) {
     const before = tf.getKernel(name, BACKEND) ?? undefined;
     stock.set(name, before);
     if (before) tf.unregisterKernel(name, BACKEND);
@@ -65,7 +80,7 @@ export function registerWebGpuKernels(): string[] {
         KERNELS[name](args, before?.kernelFunc)) as unknown as tf.KernelFunc,
     });
   }
-  return [...WEBGPU_KERNEL_NAMES];
+  return names;
 }
 
 /** Puts tfjs-webgpu's own kernels back. Does nothing if p2p's are not registered. */

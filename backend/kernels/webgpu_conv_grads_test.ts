@@ -8,7 +8,11 @@ import {
 } from "./conv_cases.ts";
 import { assertClose, type Outputs, randn } from "./test_util.ts";
 import { splitK } from "./webgpu_conv2d_backprop_filter.ts";
-import { webGpuKernelsRegistered } from "../webgpu_kernels.ts";
+import {
+  registerWebGpuKernels,
+  unregisterWebGpuKernels,
+  webGpuKernelsRegistered,
+} from "../webgpu_kernels.ts";
 
 tf.enableProdMode();
 
@@ -99,6 +103,8 @@ Deno.test({
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
+    unregisterWebGpuKernels();
+    registerWebGpuKernels({ backpropInput: true });
     assert.ok(
       webGpuKernelsRegistered(),
       "p2p's WebGPU kernels are not registered",
