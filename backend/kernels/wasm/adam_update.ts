@@ -1,0 +1,170 @@
+/**
+ * `P2pAdamUpdate` on the wasm backend: the Adam update of one variable in one
+ * pass over the wasm heap (the kernel `fusedAdam`'s optimizer calls), as a
+ * WebAssembly SIMD loop where it loads, else the same formula in JavaScript.
+ *
+ * Inputs `value`, `m`, `v`, `grad`; attrs `lr`, `beta1`, `beta2`, `epsilon`,
+ * `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs the new value, m and v.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import {
+  heapF32,
+  type TensorInfo,
+  type WasmBackendLike,
+} from "../wasm_heap.ts";
+import {
+  ADAM_UPDATE_WASM,
+  ADAM_UPDATE_WASM_SHARED,
+} from "./adam_update_wasm.ts";
+
+/** Name of the fused update kernel. */
+export const ADAM_UPDATE = "P2pAdamUpdate";
+
+// The update loop as a WebAssembly SIMD module (f32x4, four elements an
+// iteration) that imports the wasm backend's own memory, so it works on the
+// tensors where they lie: source adam_update.wat, built into
+// adam_update_wasm.ts by build_adam_update.ts; the second build declares the
+// memory `(memory 0 65536 shared)` for tfjs-wasm's threaded build.
+
+type AdamLoop = (
+  p: number,
+  m: number,
+  v: number,
+  g: number,
+  np: number,
+  nm: number,
+  nv: number,
+  n: number,
+  b1: number,
+  a1: number,
+  b2: number,
+  a2: number,
+  step: number,
+  rc: number,
+  eps: number,
+) => void;
+
+/** The SIMD loop instantiated on a backend's memory (`null`: not possible there). */
+const simdLoops = new WeakMap<object, AdamLoop | null>();
+
+function bytes(base64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(base64);
+  const out = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
+  return out;
+}
+
+/** The SIMD update loop on `backend`'s heap, or `null` to use JavaScript. */
+function simdLoop(backend: WasmBackendLike): AdamLoop | null {
+  const module = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm;
+  if (module === undefined) return null;
+  const cached = simdLoops.get(module);
+  if (cached !== undefined) return cached;
+  let loop: AdamLoop | null = null;
+  try {
+    const memory = (module as { asm?: { memory?: unknown } }).asm?.memory ??
+      (module as { wasmMemory?: unknown }).wasmMemory;
+    if (memory instanceof WebAssembly.Memory) {
+      const shared = typeof SharedArrayBuffer !== "undefined" &&
+        memory.buffer instanceof SharedArrayBuffer;
+      const instance = new WebAssembly.Instance(
+        new WebAssembly.Module(
+          bytes(shared ? ADAM_UPDATE_WASM_SHARED : ADAM_UPDATE_WASM),
+        ),
+        { env: { memory } },
+      );
+      loop = instance.exports.adam as AdamLoop;
+    }
+  } catch {
+    loop = null; // no SIMD in this engine, or a memory it cannot import
+  }
+  simdLoops.set(module, loop);
+  return loop;
+}
+
+let simdEnabled = true;
+
+/** Whether the SIMD update loop loads on `backend`'s memory. */
+export function adamSimdAvailable(backend: WasmBackendLike): boolean {
+  return simdLoop(backend) !== null;
+}
+
+/** Turns the SIMD loop off (`false`: the JavaScript loop, for tests) or back on. */
+export function setAdamSimd(enabled: boolean): void {
+  simdEnabled = enabled;
+}
+
+/**
+ * The fused update on the wasm heap: inputs `value`, `m`, `v`, `grad`; attrs
+ * `lr`, `beta1`, `beta2`, `epsilon`, `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs
+ * the new value, m and v. Runs the SIMD loop where it loads, else the same
+ * formula in JavaScript.
+ */
+export function adamUpdateWasm(args: {
+  inputs: Record<string, TensorInfo>;
+  backend: WasmBackendLike;
+  attrs: Record<string, unknown>;
+}): TensorInfo[] {
+  const { inputs, backend, attrs } = args;
+  const { value, m, v, grad } = inputs;
+  const lr = attrs.lr as number;
+  const b1 = attrs.beta1 as number;
+  const b2 = attrs.beta2 as number;
+  const eps = attrs.epsilon as number;
+  const c1 = attrs.c1 as number;
+  const c2 = attrs.c2 as number;
+  const outP = backend.makeOutput(value.shape, "float32");
+  const outM = backend.makeOutput(value.shape, "float32");
+  const outV = backend.makeOutput(value.shape, "float32");
+  const P = heapF32(backend, value);
+  const M = heapF32(backend, m);
+  const V = heapF32(backend, v);
+  const G = heapF32(backend, grad);
+  const NP = heapF32(backend, outP);
+  const NM = heapF32(backend, outM);
+  const NV = heapF32(backend, outV);
+  const a1 = 1 - b1;
+  const a2 = 1 - b2;
+  // value − lr · (m / c1) / (sqrt(v / c2) + ε), with one sqrt and one division.
+  const step = lr / c1;
+  const rootC2 = 1 / Math.sqrt(c2);
+  const loop = simdEnabled ? simdLoop(backend) : null;
+  if (loop !== null) {
+    loop(
+      P.byteOffset,
+      M.byteOffset,
+      V.byteOffset,
+      G.byteOffset,
+      NP.byteOffset,
+      NM.byteOffset,
+      NV.byteOffset,
+      P.length,
+      b1,
+      a1,
+      b2,
+      a2,
+      step,
+      rootC2,
+      eps,
+    );
+    return [outP, outM, outV];
+  }
+  for (let i = 0; i < P.length; i++) {
+    const g = G[i];
+    const mi = M[i] * b1 + g * a1;
+    const vi = V[i] * b2 + g * g * a2;
+    NM[i] = mi;
+    NV[i] = vi;
+    NP[i] = P[i] - (step * mi) / (Math.sqrt(vi) * rootC2 + eps);
+  }
+  return [outP, outM, outV];
+}
+
+/** p2p's `P2pAdamUpdate` kernel for the wasm backend. */
+export const adamUpdateConfig: tf.KernelConfig = {
+  kernelName: ADAM_UPDATE,
+  backendName: "wasm",
+  kernelFunc: adamUpdateWasm as unknown as tf.KernelFunc,
+};
