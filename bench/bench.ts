@@ -22,7 +22,7 @@
  * also shows the peak of live tensor memory in one training step.
  *
  * ```sh
- * deno task bench [--config full|small|both] [--threads 2,1|none]
+ * deno task bench [--config full|small|both|none] [--threads 2,1|none]
  *   [--backend wasm|cpu] [--kernels p2p|stock] [--blas auto|off|PATH]
  *   [--adam tfjs|fused] [--steps 5] [--warmup 2]
  *   [--webgpu full|small|both|none] [--webgpu-steps 3] [--no-torch]
@@ -121,7 +121,14 @@ export interface TorchResult {
   configs: Record<string, { train_ms: number[]; infer_ms: number[] }>;
 }
 
-const PYTHON = "/usr/bin/python3";
+/** The Python that runs bench/torch_bench.py: `P2P_PYTHON`, else Debian's. */
+const PYTHON = (() => {
+  try {
+    return Deno.env.get("P2P_PYTHON") || "/usr/bin/python3";
+  } catch {
+    return "/usr/bin/python3";
+  }
+})();
 
 function machine(): string {
   let cpu = "unknown CPU";
@@ -484,7 +491,7 @@ export async function runModeInChild(spec: ModeSpec): Promise<ModeResult> {
 }
 
 const USAGE = `usage: deno task bench [options]
-  --config full|small|both        CPU configurations (default both)
+  --config full|small|both|none   CPU configurations (default both)
   --threads LIST|none             CPU thread counts, one p2p and one PyTorch run each (default: cores,1)
   --backend wasm|cpu              CPU backend (default wasm)
   --kernels p2p|stock             p2p's wasm kernels, or tfjs-wasm's own plus the missing filter gradient
@@ -638,7 +645,7 @@ async function main(): Promise<void> {
       ? []
       : [v as "full" | "small"];
   const cpuConfigs = which(
-    oneOf(values.config, "config", ["full", "small", "both"]),
+    oneOf(values.config, "config", ["full", "small", "both", "none"]),
   );
   const gpuConfigs = which(
     oneOf(values.webgpu, "webgpu", ["full", "small", "both", "none"]),
