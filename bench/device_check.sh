@@ -10,7 +10,8 @@
 #      (backend/kernels/webgpu_conv_grads_test.ts);
 #   3. runs the bench's WebGPU rows (stock and p2p kernels) at 256² and 128²,
 #      with PyTorch CUDA side by side when python3 has torch with CUDA;
-#   4. writes everything under $OUT (table.md, parity.log, bench.log, env.txt).
+#   4. writes everything under $OUT (table_small.md, table_full.md, parity.log,
+#      bench_*.log, env.txt).
 #
 # Prepare here (on the machine without the GPU), once:
 #   bench/device_check.sh --pack
@@ -122,16 +123,26 @@ if "$P2P_PYTHON" -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() 
   TORCH="--torch-device cuda"
 fi
 log "PyTorch: $("$P2P_PYTHON" -c 'import torch; print(torch.__version__, torch.cuda.is_available())' 2>&1 | tail -1) ($P2P_PYTHON)"
+# One bench run a configuration, 128² first, so that a slow 256² run cannot
+# take the 128² table with it when the time limit stops it.
 if [ "$TINY" = 1 ]; then
-  ARGS="--webgpu small --webgpu-steps 1 --steps 1 --warmup 0"
-  LIMIT=240
+  RUNS="small"
+  ARGS="--webgpu-steps 1 --steps 1 --warmup 0"
 else
-  ARGS="--webgpu both --webgpu-steps 5 --steps 5 --warmup 2"
-  LIMIT=$((450 - ($(date +%s) - START)))
+  RUNS="small full"
+  ARGS="--webgpu-steps 5 --steps 5 --warmup 2"
 fi
-# shellcheck disable=SC2086
-timeout "$LIMIT" $DENO run -A $FLAGS bench/bench.ts --config none --threads none $ARGS $TORCH \
-  >"$OUT/table.md" 2>"$OUT/bench.log"
-log "bench exit: $? (limit ${LIMIT}s)"
-cat "$OUT/table.md"
+for cfg in $RUNS; do
+  left=$((460 - ($(date +%s) - START)))
+  [ "$cfg" = small ] && [ "$RUNS" != small ] && left=$((left / 2))
+  if [ "$left" -lt 30 ]; then
+    log "bench $cfg skipped: ${left}s left"
+    continue
+  fi
+  # shellcheck disable=SC2086
+  timeout "$left" $DENO run -A $FLAGS bench/bench.ts --config none --threads none \
+    --webgpu "$cfg" $ARGS $TORCH >"$OUT/table_$cfg.md" 2>"$OUT/bench_$cfg.log"
+  log "bench $cfg exit: $? (limit ${left}s)"
+  cat "$OUT/table_$cfg.md"
+done
 log "done in $(($(date +%s) - START)) s"
