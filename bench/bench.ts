@@ -658,6 +658,17 @@ async function main(): Promise<void> {
     : oneOf(values["torch-device"], "torch-device", ["cpu", "cuda"] as const);
 
   const loadBefore = loadAverage();
+  const torch = new Map<number, TorchResult>();
+  let torchCuda: TorchResult | undefined;
+  let torchNote = "";
+  const withTorch = !values["no-torch"] && await torchAvailable();
+  if (values["no-torch"]) torchNote = "PyTorch skipped (--no-torch)";
+  else if (!withTorch) {
+    torchNote =
+      `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
+  }
+  // Each thread count's p2p run and PyTorch run back to back, so that both see
+  // about the same load from whatever else shares the machine.
   const cpuRuns: ModeResult[] = [];
   for (const threads of cpuConfigs.length ? threadList : []) {
     cpuRuns.push(
@@ -673,6 +684,23 @@ async function main(): Promise<void> {
         profile: values.profile!,
       }),
     );
+    if (!withTorch) continue;
+    console.error(`PyTorch (${threadWord(threads)}) …`);
+    try {
+      torch.set(
+        threads,
+        await benchTorch(
+          cpuConfigs.map((n) => CONFIGS[n]),
+          steps,
+          warmup,
+          threads,
+        ),
+      );
+    } catch (e) {
+      torchNote += `PyTorch (${threadWord(threads)}) failed: ${
+        (e as Error).message
+      } `;
+    }
   }
   const gpuRuns: ModeResult[] = [];
   let gpuNote = "";
@@ -697,25 +725,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const torch = new Map<number, TorchResult>();
-  let torchCuda: TorchResult | undefined;
-  let torchNote = "";
-  if (values["no-torch"]) torchNote = "PyTorch skipped (--no-torch)";
-  else if (!(await torchAvailable())) {
-    torchNote =
-      `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
-  } else {
-    const cfgs = cpuConfigs.map((n) => CONFIGS[n]);
-    for (const t of cfgs.length ? threadList : []) {
-      console.error(`PyTorch (${threadWord(t)}) …`);
-      try {
-        torch.set(t, await benchTorch(cfgs, steps, warmup, t));
-      } catch (e) {
-        torchNote += `PyTorch (${threadWord(t)}) failed: ${
-          (e as Error).message
-        } `;
-      }
-    }
+  if (withTorch) {
     if (torchDevice === "cuda" && gpuConfigs.length) {
       console.error("PyTorch CUDA …");
       try {
