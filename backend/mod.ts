@@ -13,3 +13,4 @@
  */
 export * from "./select_backend.ts";
 export * from "./wasm_kernels.ts";
+export * from "./webgpu_kernels.ts";

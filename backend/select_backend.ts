@@ -8,6 +8,10 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
 import { registerFastWasmKernels, startWasmBackend } from "./wasm_kernels.ts";
+import {
+  registerWebGpuKernels,
+  unregisterWebGpuKernels,
+} from "./webgpu_kernels.ts";
 
 // The stock WebGPU factory (registered on import, at the highest priority) would make
 // tfjs pick any adapter, llvmpipe included, when nothing is selected: p2p registers
@@ -32,15 +36,26 @@ export interface SelectBackendOptions {
   /** Let `auto` use a software WebGPU adapter (e.g. llvmpipe). @default false */
   allowSoftwareGpu?: boolean;
   /**
-   * On wasm, register p2p's kernels (the weight gradient tfjs-wasm lacks, and
-   * faster convolutions); `false` keeps the stock kernels (training then fails).
+   * Register p2p's kernels: on wasm the weight gradient tfjs-wasm lacks and
+   * faster convolutions (`false` keeps the stock kernels; training then
+   * fails); on WebGPU a tiled `Conv2DBackpropFilter` (`false` keeps
+   * tfjs-webgpu's own, for before/after comparisons).
    * @default true
    */
   fastKernels?: boolean;
   /**
-   * Threads of tfjs-wasm's own kernels (its threaded SIMD build when above 1;
-   * OpenBLAS, when loaded, uses every core regardless). Takes effect only
-   * the first time wasm starts in a process.
+   * Threads for everything p2p computes with on the CPU: tfjs-wasm's own
+   * kernels (its threaded SIMD build when above 1) and the native BLAS. Takes
+   * effect on wasm only the first time it starts in a process.
+   * @default the OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS environment
+   * variable when set; else wasm threads from {@linkcode SelectBackendOptions.wasmThreads}
+   * and BLAS threads = logical cores
+   */
+  threads?: number;
+  /**
+   * Threads of tfjs-wasm's own kernels alone (overridden by
+   * {@linkcode SelectBackendOptions.threads} or the thread environment
+   * variables when those are set).
    * @default the P2P_WASM_THREADS environment variable, else 1
    */
   wasmThreads?: number;
@@ -165,14 +180,15 @@ async function startCpuBackend(
   fastKernels: boolean,
   blas: string,
   wasmThreads: number,
+  blasThreads: number | undefined,
 ): Promise<void> {
   let ok = false;
   try {
     if (name === "wasm") {
       const started = await startWasmBackend(wasmThreads);
-      threadsNote = started.threads > 1
-        ? `, ${started.threads} wasm threads`
-        : "";
+      threadsNote = `${started.threads} wasm thread${
+        started.threads > 1 ? "s" : ""
+      }${started.note && wasmThreads > 1 ? ` (${started.note})` : ""}`;
       ok = true;
     } else ok = await tf.setBackend(name);
     await tf.ready();
@@ -184,7 +200,7 @@ async function startCpuBackend(
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`backend "${name}" failed to start`);
   }
-  if (name === "wasm") registerWasmKernels(fastKernels, blas);
+  if (name === "wasm") registerWasmKernels(fastKernels, blas, blasThreads);
 }
 
 /**
@@ -212,7 +228,9 @@ export async function selectBackend(
     );
   }
   tf.enableProdMode();
-  const threads = wasmThreads(options);
+  const count = threadCount(options);
+  const threads = count?.threads ?? wasmThreads(options);
+  threadSourceNote = count ? ` (${count.source})` : "";
   const blas = blasChoice(options);
   const log = options.log === undefined
     ? (s: string) => console.error(s)
@@ -225,9 +243,13 @@ export async function selectBackend(
     if (usable) {
       try {
         await startWebGpu(probe.adapter!);
+        const fast = options.fastKernels ?? true;
+        if (fast) registerWebGpuKernels();
+        else unregisterWebGpuKernels();
         choice = {
           backend: "webgpu",
-          adapter: probe.description + (probe.software ? " (software)" : ""),
+          adapter: probe.description + (probe.software ? " (software)" : "") +
+            (fast ? " + p2p kernels" : " (stock kernels)"),
           reason: wanted === "webgpu"
             ? "asked for"
             : "hardware WebGPU adapter found",
@@ -257,6 +279,7 @@ export async function selectBackend(
             options.fastKernels ?? true,
             blas,
             threads,
+            count?.threads,
           );
           choice = {
             backend: name,
@@ -275,6 +298,7 @@ export async function selectBackend(
       options.fastKernels ?? true,
       blas,
       threads,
+      count?.threads,
     );
     choice = {
       backend: wanted,
@@ -296,12 +320,51 @@ function cpuDescription(name: "wasm" | "cpu"): string {
   const cores =
     (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
   return name === "wasm"
-    ? `CPU, ${cores} cores, tfjs-wasm${threadsNote}${fastKernelsNote}`
+    ? `CPU, ${cores} cores, tfjs-wasm, ${threadsNote}${threadSourceNote}${fastKernelsNote}`
     : `CPU, ${cores} cores, tfjs-cpu`;
 }
 
 let fastKernelsNote = "";
 let threadsNote = "";
+let threadSourceNote = "";
+
+/** Thread environment variables honoured, in order of precedence. */
+const THREAD_ENV = ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"] as const;
+
+/**
+ * The thread count asked for (the `threads` option, else the first of
+ * {@linkcode THREAD_ENV} that is set) and where it came from, or `undefined`.
+ */
+function threadCount(
+  options: SelectBackendOptions,
+): { threads: number; source: string } | undefined {
+  let raw: unknown = options.threads;
+  let source = "threads";
+  if (raw === undefined) {
+    for (const name of THREAD_ENV) {
+      try {
+        raw = Deno.env.get(name) || undefined;
+      } catch {
+        raw = undefined; // no env permission
+      }
+      if (raw !== undefined) {
+        source = name;
+        break;
+      }
+    }
+  }
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `${source} must be a positive integer, received ${JSON.stringify(raw)}`,
+    );
+  }
+  return {
+    threads: n,
+    source: source === "threads" ? "threads" : `${source}=${n}`,
+  };
+}
 
 function wasmThreads(options: SelectBackendOptions): number {
   let raw: unknown = options.wasmThreads;
@@ -333,13 +396,19 @@ function blasChoice(options: SelectBackendOptions): string {
   }
 }
 
-function registerWasmKernels(enabled: boolean, blas: string): void {
+function registerWasmKernels(
+  enabled: boolean,
+  blas: string,
+  blasThreads: number | undefined,
+): void {
   if (!enabled) {
     fastKernelsNote = " (stock kernels)";
     return;
   }
-  const k = registerFastWasmKernels({ blas });
+  const k = registerFastWasmKernels({ blas, blasThreads });
   fastKernelsNote = k.blas
-    ? ` + p2p kernels on ${k.blas} (${k.blasThreads} threads)`
+    ? ` + p2p kernels on ${k.blas} (${k.blasThreads} BLAS thread${
+      k.blasThreads > 1 ? "s" : ""
+    })`
     : " + p2p XNNPACK kernels";
 }

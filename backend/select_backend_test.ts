@@ -103,3 +103,35 @@ Deno.test("selectBackend: without an adapter, auto falls back to wasm and webgpu
     /--backend webgpu: (no WebGPU adapter|could not start)/,
   );
 });
+
+Deno.test("selectBackend: honours OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and the threads option, printing them", async () => {
+  const env = await selectInChild("{ backend: 'wasm', log: null }", {
+    OPENBLAS_NUM_THREADS: "1",
+  });
+  const viaEnv = JSON.parse(env.out);
+  assert.match(viaEnv.adapter, /1 wasm thread \(OPENBLAS_NUM_THREADS=1\)/);
+  if (/BLAS/.test(viaEnv.adapter)) {
+    assert.match(viaEnv.adapter, /1 BLAS thread\)/);
+  }
+  const omp = JSON.parse(
+    (await selectInChild("{ backend: 'wasm', log: null }", {
+      OMP_NUM_THREADS: "1",
+    })).out,
+  );
+  assert.match(omp.adapter, /\(OMP_NUM_THREADS=1\)/);
+  const opt = JSON.parse(
+    (await selectInChild("{ backend: 'wasm', threads: 1, log: null }", {
+      OMP_NUM_THREADS: "2",
+    })).out,
+  );
+  assert.match(opt.adapter, /1 wasm thread \(threads\)/);
+  const bad = JSON.parse(
+    (await selectInChild("{ backend: 'wasm', log: null }", {
+      OMP_NUM_THREADS: "two",
+    })).out,
+  );
+  assert.match(
+    bad.error,
+    /OMP_NUM_THREADS must be a positive integer, received "two"/,
+  );
+});

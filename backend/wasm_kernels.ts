@@ -20,37 +20,27 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { type Blas, loadBlas } from "./kernels/blas.ts";
-import {
-  batchMatMulBlas,
-  conv2DBackpropFilterBlas,
-  conv2DBackpropInputBlas,
-  conv2DBlas,
-  fusedConv2DBlas,
-  releaseBlasScratch,
-} from "./kernels/blas_conv.ts";
-import {
-  backpropFilterDeps,
-  conv2DBackpropFilterWasm,
-} from "./kernels/conv2d_backprop_filter.ts";
-import {
-  backpropInputDeps,
-  conv2DBackpropInputFast,
-} from "./kernels/conv2d_backprop_input.ts";
-import {
-  concatFast,
-  identityShared,
-  reduceLeading,
-  sliceFast,
-  splitFast,
-  tileFast,
-} from "./kernels/data_kernels.ts";
+import { releaseBlasScratch } from "./kernels/blas_conv.ts";
+import { backpropFilterDeps } from "./kernels/conv2d_backprop_filter.ts";
+import { backpropInputDeps } from "./kernels/conv2d_backprop_input.ts";
 import type { DirectKernel } from "./kernels/wasm_heap.ts";
-import {
-  greaterFast,
-  leakyReluFast,
-  selectFast,
-} from "./kernels/elementwise_kernels.ts";
-import { ADAM_UPDATE, adamUpdateWasm } from "./kernels/fused_adam.ts";
+import { setWasmKernelContext } from "./kernels/wasm/context.ts";
+import { adamUpdateConfig } from "./kernels/wasm/adam_update.ts";
+import { batchMatMulConfig } from "./kernels/wasm/batch_mat_mul.ts";
+import { concatConfig } from "./kernels/wasm/concat.ts";
+import { conv2DConfig } from "./kernels/wasm/conv2d.ts";
+import { conv2DBackpropFilterConfig } from "./kernels/wasm/conv2d_backprop_filter.ts";
+import { conv2DBackpropInputConfig } from "./kernels/wasm/conv2d_backprop_input.ts";
+import { fusedConv2DConfig } from "./kernels/wasm/fused_conv2d.ts";
+import { greaterConfig } from "./kernels/wasm/greater.ts";
+import { identityConfig } from "./kernels/wasm/identity.ts";
+import { leakyReluConfig } from "./kernels/wasm/leaky_relu.ts";
+import { meanConfig } from "./kernels/wasm/mean.ts";
+import { selectConfig } from "./kernels/wasm/select.ts";
+import { sliceConfig } from "./kernels/wasm/slice.ts";
+import { splitVConfig } from "./kernels/wasm/split_v.ts";
+import { sumConfig } from "./kernels/wasm/sum.ts";
+import { tileConfig } from "./kernels/wasm/tile.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
 
@@ -116,8 +106,11 @@ function lookup(name: string): tf.KernelConfig | undefined {
   return tf.getKernel(name, BACKEND) ?? undefined;
 }
 
-function stockKernel(name: string): tf.KernelConfig {
-  const config = lookup(name);
+function stockKernel(
+  name: string,
+  replaced?: Map<string, tf.KernelConfig | undefined>,
+): tf.KernelConfig {
+  const config = replaced?.has(name) ? replaced.get(name) : lookup(name);
   if (config === undefined) {
     throw new Error(
       `registerFastWasmKernels: the wasm backend's ${name} kernel is not registered ` +
@@ -127,7 +120,61 @@ function stockKernel(name: string): tf.KernelConfig {
   return config;
 }
 
-type KernelImpl = (args: never) => tf.TensorInfo | tf.TensorInfo[];
+/** With a native BLAS: the convolutions and matrix products on `sgemm`. */
+const BLAS_KERNELS: tf.KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+  batchMatMulConfig,
+];
+
+/** Without one: the convolution gradients on XNNPACK convolutions. */
+const XNNPACK_KERNELS: tf.KernelConfig[] = [
+  conv2DBackpropInputConfig,
+  conv2DBackpropFilterConfig,
+];
+
+/** Data movement, element-wise kernels and the fused Adam update. */
+const DATA_KERNELS: tf.KernelConfig[] = [
+  identityConfig,
+  tileConfig,
+  sliceConfig,
+  splitVConfig,
+  sumConfig,
+  meanConfig,
+  concatConfig,
+  leakyReluConfig,
+  greaterConfig,
+  selectConfig,
+  adamUpdateConfig,
+];
+
+/** Loads the native BLAS `options` ask for; `undefined` (reason in `why`) when there is none. */
+function openBlas(
+  options: FastWasmKernelsOptions,
+  why: string[],
+): Blas | undefined {
+  const wanted = options.blas ?? "auto";
+  let blas: Blas | undefined;
+  if (wanted !== "off") {
+    blas = loadBlas({
+      path: wanted === "auto" ? undefined : wanted,
+      threads: options.blasThreads,
+    }, why);
+    if (!blas && wanted !== "auto") {
+      throw new Error(
+        `registerFastWasmKernels: blas "${wanted}" did not load: ${
+          why.join("; ")
+        }`,
+      );
+    }
+  } else {
+    why.push('blas "off"');
+  }
+
+  return blas;
+}
 
 /**
  * Registers p2p's kernels on the `wasm` backend (see the module doc).
@@ -153,134 +200,38 @@ export function registerFastWasmKernels(
   options: FastWasmKernelsOptions = {},
 ): FastWasmKernels {
   if (registered) return { ...registered.info };
-  const wanted = options.blas ?? "auto";
   const why: string[] = [];
-  let blas: Blas | undefined;
-  if (wanted !== "off") {
-    blas = loadBlas({
-      path: wanted === "auto" ? undefined : wanted,
-      threads: options.blasThreads,
-    }, why);
-    if (!blas && wanted !== "auto") {
-      throw new Error(
-        `registerFastWasmKernels: blas "${wanted}" did not load: ${
-          why.join("; ")
-        }`,
-      );
-    }
-  } else {
-    why.push('blas "off"');
-  }
-
-  const convNames = blas
-    ? [
-      "Conv2D",
-      "FusedConv2D",
-      "Conv2DBackpropInput",
-      "Conv2DBackpropFilter",
-      "BatchMatMul",
-    ]
-    : options.backpropInput === false
-    ? ["Conv2DBackpropFilter"]
-    : ["Conv2DBackpropInput", "Conv2DBackpropFilter"];
-  const dataNames = options.dataKernels === false ? [] : [
-    "Identity",
-    "Tile",
-    "Slice",
-    "SplitV",
-    "Sum",
-    "Mean",
-    "Concat",
-    "LeakyRelu",
-    "Greater",
-    "Select",
+  const blas = openBlas(options, why);
+  const configs = [
+    ...(blas
+      ? BLAS_KERNELS
+      : options.backpropInput === false
+      ? [conv2DBackpropFilterConfig]
+      : XNNPACK_KERNELS),
+    ...(options.dataKernels === false ? [] : DATA_KERNELS),
   ];
-  const names = [
-    ...convNames,
-    ...dataNames,
-    ...(dataNames.length ? [ADAM_UPDATE] : []),
-  ];
+  const names = configs.map((c) => c.kernelName);
   const stock = new Map<string, tf.KernelConfig | undefined>();
   for (const name of names) stock.set(name, lookup(name));
-  const stockInput = stockKernel("Conv2DBackpropInput");
-  const stockConv = stockKernel("Conv2D");
-  const stockFused = stockKernel("FusedConv2D");
-  const stockMatMul = stockKernel("BatchMatMul");
   const asDirect = (c: tf.KernelConfig) =>
     c.kernelFunc as unknown as DirectKernel;
-  // The XNNPACK-based kernels call the stock Conv2D, Transpose and Slice.
-  const inputDeps = backpropInputDeps(asDirect(stockInput));
-  inputDeps.conv2d = asDirect(stockConv);
+  // The XNNPACK-based kernels are built on the stock Conv2D, Transpose and Slice.
+  const inputDeps = backpropInputDeps(
+    asDirect(stockKernel("Conv2DBackpropInput")),
+  );
+  inputDeps.conv2d = asDirect(stockKernel("Conv2D"));
   const filterDeps = backpropFilterDeps();
-  filterDeps.conv2d = asDirect(stockConv);
-
-  const data: Record<string, KernelImpl> = {};
-  for (const name of dataNames) {
-    const fallback = asDirect(stockKernel(name));
-    const fast: Record<string, (args: never, f: DirectKernel) => unknown> = {
-      Concat: concatFast,
-      LeakyRelu: leakyReluFast,
-      Greater: greaterFast,
-      Select: selectFast,
-    };
-    if (fast[name] !== undefined) {
-      const impl = fast[name];
-      data[name] = ((args: never) => impl(args, fallback)) as KernelImpl;
-      continue;
-    }
-    data[name] = name === "Identity"
-      ? (args: Parameters<typeof identityShared>[0]) =>
-        identityShared(args, fallback)
-      : name === "Tile"
-      ? (args: Parameters<typeof tileFast>[0]) => tileFast(args, fallback)
-      : name === "Slice"
-      ? (args: Parameters<typeof sliceFast>[0]) => sliceFast(args, fallback)
-      : name === "SplitV"
-      ? (args: Parameters<typeof splitFast>[0]) => splitFast(args, fallback)
-      : (args: Parameters<typeof reduceLeading>[0]) =>
-        reduceLeading(args, fallback, name === "Mean");
-  }
-  const convImpls: Record<string, KernelImpl> = blas
-    ? {
-      Conv2D: (args: Parameters<typeof conv2DBlas>[0]) =>
-        conv2DBlas(args, blas!, asDirect(stockConv)),
-      FusedConv2D: (args: Parameters<typeof fusedConv2DBlas>[0]) =>
-        fusedConv2DBlas(args, blas!, asDirect(stockFused)),
-      Conv2DBackpropInput: (
-        args: Parameters<typeof conv2DBackpropInputBlas>[0],
-      ) => conv2DBackpropInputBlas(args, blas!, asDirect(stockInput)),
-      Conv2DBackpropFilter: (
-        args: Parameters<typeof conv2DBackpropFilterBlas>[0],
-      ) => conv2DBackpropFilterBlas(args, blas!),
-      BatchMatMul: (args: Parameters<typeof batchMatMulBlas>[0]) =>
-        batchMatMulBlas(args, blas!, asDirect(stockMatMul)),
-    }
-    : {
-      Conv2DBackpropInput: (
-        args: Parameters<typeof conv2DBackpropInputFast>[0],
-      ) => conv2DBackpropInputFast(args, inputDeps),
-      Conv2DBackpropFilter: (
-        args: Parameters<typeof conv2DBackpropFilterWasm>[0],
-      ) => conv2DBackpropFilterWasm(args, filterDeps),
-    };
-  const impls: Record<string, KernelImpl> = {
-    ...convImpls,
-    ...data,
-    [ADAM_UPDATE]: (args: Parameters<typeof adamUpdateWasm>[0]) =>
-      adamUpdateWasm(args),
-  };
-  for (const name of names) {
-    if (impls[name] === undefined) {
-      throw new Error(`registerFastWasmKernels: no kernel for ${name}`);
-    }
-    const before = stock.get(name);
-    if (before !== undefined) tf.unregisterKernel(name, BACKEND);
-    tf.registerKernel({
-      kernelName: name,
-      backendName: BACKEND,
-      setupFunc: before?.setupFunc,
-      kernelFunc: impls[name] as unknown as tf.KernelFunc,
-    });
+  filterDeps.conv2d = asDirect(stockKernel("Conv2D"));
+  setWasmKernelContext({
+    blas: blas ?? null,
+    stock: (name) => asDirect(stockKernel(name, stock)),
+    inputDeps,
+    filterDeps,
+  });
+  for (const config of configs) {
+    const before = stock.get(config.kernelName);
+    if (before !== undefined) tf.unregisterKernel(config.kernelName, BACKEND);
+    tf.registerKernel({ ...config, setupFunc: before?.setupFunc });
   }
   const info: FastWasmKernels = {
     kernels: names,
@@ -305,5 +256,6 @@ export function unregisterFastWasmKernels(): void {
   }
   registered.blas?.close();
   releaseBlasScratch();
+  setWasmKernelContext(undefined);
   registered = undefined;
 }

@@ -13,11 +13,20 @@
  * harness (`bench/torch_bench.py`) runs in the same invocation and the table
  * shows p2p ÷ PyTorch.
  *
+ * Each p2p run is a child process (tfjs-wasm's thread count is fixed per
+ * process): by default the CPU configurations with as many threads as there
+ * are cores and with one (p2p's wasm and BLAS threads and PyTorch's
+ * `set_num_threads` alike), and, when a WebGPU adapter exists (llvmpipe
+ * included), the small configuration on WebGPU with tfjs-webgpu's stock
+ * convolution-gradient kernels and with p2p's, for the speed-up. The table
+ * also shows the peak of live tensor memory in one training step.
+ *
  * ```sh
- * deno task bench [--backend wasm|cpu|webgpu|auto] [--config full|small|both]
- *   [--steps 5] [--warmup 2] [--threads N] [--blas auto|off|PATH]
- *   [--kernels p2p|stock] [--adam tfjs|fused] [--no-torch] [--torch-threads 2]
- *   [--profile] [--write]
+ * deno task bench [--config full|small|both|none] [--threads 2,1|none]
+ *   [--backend wasm|cpu] [--kernels p2p|stock] [--blas auto|off|PATH]
+ *   [--steps 5] [--warmup 2]
+ *   [--webgpu full|small|both|none] [--webgpu-steps 3] [--no-torch]
+ *   [--torch-device cuda] [--profile] [--write]
  * ```
  *
  * @module
@@ -26,8 +35,9 @@ import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { patchDiscriminator, unet } from "@p2p/models";
 import { createTrainer } from "@p2p/train";
-import { type BackendName, selectBackend } from "@p2p/backend";
+import { probeGpu, selectBackend } from "@p2p/backend";
 import {
+  fastWasmKernels,
   registerFastWasmKernels,
   startWasmBackend,
 } from "../backend/wasm_kernels.ts";
@@ -90,6 +100,8 @@ export interface P2pResult {
   trainTensorGrowth: number;
   /** numTensors growth over the timed inferences. */
   inferTensorGrowth: number;
+  /** Peak bytes of live tensors during one training step (`tf.profile`: weights, Adam state and the step's intermediates). */
+  trainPeakBytes: number;
   /** Per-kernel profile of one training step and one inference (`--profile`). */
   profile?: { train: KernelProfile; infer: KernelProfile };
 }
@@ -100,13 +112,22 @@ export interface TorchResult {
   torch: string;
   /** Threads it ran with. */
   threads: number;
+  /** `cpu`, or the CUDA device's name. */
+  device?: string;
   /** Its own fp32 matmul peak (2048²), GFLOP/s. */
   matmul_gflops: number;
   /** Timings by configuration name. */
   configs: Record<string, { train_ms: number[]; infer_ms: number[] }>;
 }
 
-const PYTHON = "/usr/bin/python3";
+/** The Python that runs bench/torch_bench.py: `P2P_PYTHON`, else Debian's. */
+const PYTHON = (() => {
+  try {
+    return Deno.env.get("P2P_PYTHON") || "/usr/bin/python3";
+  } catch {
+    return "/usr/bin/python3";
+  }
+})();
 
 function machine(): string {
   let cpu = "unknown CPU";
@@ -162,7 +183,6 @@ export async function benchP2p(
   steps: number,
   warmup: number,
   profile: boolean,
-  adam: "tfjs" | "fused" = "tfjs",
 ): Promise<P2pResult> {
   const g = unet({ depth: config.depth, ngf: config.ngf, size: config.size });
   const d = patchDiscriminator({
@@ -170,8 +190,7 @@ export async function benchP2p(
     ndf: config.ndf,
     size: config.size,
   });
-  // createTrainer's Adam is fused wherever the P2pAdamUpdate kernel is registered.
-  void adam;
+  // p2p's Adam runs the fused P2pAdamUpdate kernel wherever it is registered.
   const trainer = createTrainer(g, d);
   const s = config.size;
   const x = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 1) as tf.Tensor4D;
@@ -195,11 +214,15 @@ export async function benchP2p(
   };
   const [train, trainTensorGrowth] = await time(step);
   const [inferStats, inferTensorGrowth] = await time(infer);
+  const memory = await tf.profile(async () => {
+    await step();
+  });
   const result: P2pResult = {
     train,
     infer: inferStats,
     trainTensorGrowth,
     inferTensorGrowth,
+    trainPeakBytes: memory.peakBytes,
   };
   if (profile) {
     result.profile = {
@@ -234,6 +257,7 @@ export async function benchTorch(
   steps: number,
   warmup: number,
   threads: number,
+  device: "cpu" | "cuda" = "cpu",
 ): Promise<TorchResult> {
   const script = new URL("./torch_bench.py", import.meta.url).pathname;
   const config = configs.length === 2 ? "both" : configs[0].name;
@@ -249,6 +273,8 @@ export async function benchTorch(
       String(warmup),
       "--threads",
       n,
+      "--device",
+      device,
     ],
     env: { OMP_NUM_THREADS: n, OPENBLAS_NUM_THREADS: n, MKL_NUM_THREADS: n },
     stdout: "piped",
@@ -337,19 +363,194 @@ async function writeResults(block: string): Promise<string> {
   return path;
 }
 
+/** One p2p run of the bench: a backend, thread count and kernel set, in its own process. */
+export interface ModeSpec {
+  /** tfjs backend. */
+  backend: "wasm" | "cpu" | "webgpu";
+  /** CPU threads (wasm and BLAS). */
+  threads: number;
+  /** p2p's kernels, or the backend's stock ones. */
+  kernels: "p2p" | "stock";
+  /** Native BLAS choice for wasm. */
+  blas: string;
+  /** Configurations to run. */
+  configs: ("full" | "small")[];
+  /** Timed runs. */
+  steps: number;
+  /** Warm-up runs. */
+  warmup: number;
+  /** Per-kernel profile too. */
+  profile: boolean;
+}
+
+/** What one {@linkcode ModeSpec} measured. */
+export interface ModeResult {
+  /** The run. */
+  spec: ModeSpec;
+  /** The backend line: device, threads, kernels. */
+  engine: string;
+  /** Matmul peak of this backend, GFLOP/s. */
+  peak: number;
+  /** Timings by configuration name. */
+  results: Record<string, P2pResult>;
+}
+
+/** Starts the backend of `spec` in this process and times its configurations. */
+export async function runMode(spec: ModeSpec): Promise<ModeResult> {
+  tf.enableProdMode();
+  let engine: string;
+  if (spec.backend === "wasm" && spec.kernels === "stock") {
+    const start = await startWasmBackend(spec.threads);
+    registerFastWasmKernels({
+      blas: "off",
+      backpropInput: false,
+      dataKernels: false,
+    });
+    engine = `tfjs-wasm ${tf.version.tfjs}, ${start.threads} thread(s); ` +
+      "stock kernels + p2p Conv2DBackpropFilter";
+  } else {
+    const choice = await selectBackend({
+      backend: spec.backend,
+      threads: spec.threads,
+      blas: spec.blas,
+      fastKernels: spec.kernels === "p2p",
+      log: null,
+    });
+    engine = `tfjs-${choice.backend} ${tf.version.tfjs} on ${choice.adapter}`;
+    const k = fastWasmKernels();
+    if (choice.backend === "wasm" && k) {
+      engine += `; p2p kernels: ${k.kernels.join(", ")}`;
+    }
+  }
+  console.error(`p2p bench: ${engine}`);
+  console.error("measuring the matmul peak …");
+  // 2048³ takes seconds a call on a software GPU: 1024³ there.
+  const peak = await matmulPeak(spec.backend === "webgpu" ? 1024 : 2048);
+  const results: Record<string, P2pResult> = {};
+  for (const name of spec.configs) {
+    console.error(
+      `p2p ${spec.backend} ${spec.kernels} kernels, ${spec.threads} thread(s), ${name}: ${spec.warmup} warm-up + ${spec.steps} timed steps …`,
+    );
+    results[name] = await benchP2p(
+      CONFIGS[name],
+      spec.steps,
+      spec.warmup,
+      spec.profile,
+    );
+  }
+  return { spec, engine, peak, results };
+}
+
+/** Runs {@linkcode runMode} in a child Deno process (wasm threads are fixed per process). */
+export async function runModeInChild(spec: ModeSpec): Promise<ModeResult> {
+  const n = String(spec.threads);
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL(import.meta.url).pathname,
+      "--child",
+      JSON.stringify(spec),
+    ],
+    env: { OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const out = new TextDecoder().decode(r.stdout).trim();
+  if (!r.success) {
+    throw new Error(
+      `bench child (${spec.backend}, ${spec.kernels} kernels, ${spec.threads} thread(s)) failed with exit ${r.code}`,
+    );
+  }
+  return JSON.parse(out.split("\n").pop()!) as ModeResult;
+}
+
 const USAGE = `usage: deno task bench [options]
-  --backend wasm|cpu|webgpu|auto  backend (default wasm)
-  --config full|small|both        configurations (default both)
-  --steps N                       timed runs after warm-up (default 5, at least 5 for the table)
-  --warmup N                      warm-up runs (default 2)
-  --threads N                     wasm threads (default: logical cores)
-  --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
+  --config full|small|both|none   CPU configurations (default both)
+  --threads LIST|none             CPU thread counts, one p2p and one PyTorch run each (default: cores,1)
+  --backend wasm|cpu              CPU backend (default wasm)
   --kernels p2p|stock             p2p's wasm kernels, or tfjs-wasm's own plus the missing filter gradient
-  --adam tfjs|fused               the trainer's Adam as @p2p/train makes it, or p2p's fusedAdam in its place
+  --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
+  --steps N                       timed runs after warm-up (default 5)
+  --warmup N                      warm-up runs (default 2)
+  --webgpu full|small|both|none   WebGPU rows, stock and p2p kernels, when an adapter exists (default small)
+  --webgpu-steps N                timed WebGPU runs (default 3, warm-up 1)
   --no-torch                      skip the PyTorch side
-  --torch-threads N               PyTorch threads (default 2)
+  --torch-device cpu|cuda         device of PyTorch's WebGPU-side rows (default: none; cuda when asked)
   --profile                       per-kernel profile of one step and one inference
   --write                         write the table to bench/RESULTS.md`;
+
+type Row = string[];
+
+function resultRow(
+  c: BenchConfig,
+  run: string,
+  r: P2pResult,
+  peak: number,
+): Row {
+  const tg = c.trainGflop / (r.train.median / 1000);
+  const ig = c.inferGflop / (r.infer.median / 1000);
+  return [
+    configLabel(c),
+    run,
+    formatStats(r.train),
+    tg.toFixed(1),
+    (100 * tg / peak).toFixed(0),
+    formatStats(r.infer),
+    ig.toFixed(1),
+    (100 * ig / peak).toFixed(0),
+    `${r.trainTensorGrowth} / ${r.inferTensorGrowth}`,
+    (r.trainPeakBytes / 2 ** 20).toFixed(0),
+  ];
+}
+
+function torchRows(
+  c: BenchConfig,
+  t: TorchResult,
+  p2p: P2pResult,
+  run: string,
+): Row[] {
+  const cfg = t.configs[c.name];
+  if (!cfg) return [];
+  const tt = summarize(cfg.train_ms);
+  const ti = summarize(cfg.infer_ms);
+  const tg = c.trainGflop / (tt.median / 1000);
+  const ig = c.inferGflop / (ti.median / 1000);
+  return [
+    [
+      configLabel(c),
+      run,
+      formatStats(tt),
+      tg.toFixed(1),
+      (100 * tg / t.matmul_gflops).toFixed(0),
+      formatStats(ti),
+      ig.toFixed(1),
+      (100 * ig / t.matmul_gflops).toFixed(0),
+      "",
+      "",
+    ],
+    [
+      configLabel(c),
+      `**p2p ÷ ${run}** (medians)`,
+      `**${(p2p.train.median / tt.median).toFixed(2)}×**`,
+      "",
+      "",
+      `**${(p2p.infer.median / ti.median).toFixed(2)}×**`,
+      "",
+      "",
+      "",
+      "",
+    ],
+  ];
+}
+
+function configLabel(c: BenchConfig): string {
+  return `${c.name} (${c.size}², d${c.depth}, ${c.ngf}/${c.ndf})`;
+}
+
+function threadWord(n: number): string {
+  return `${n} thread${n === 1 ? "" : "s"}`;
+}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -362,16 +563,22 @@ async function main(): Promise<void> {
       threads: { type: "string" },
       blas: { type: "string", default: "auto" },
       kernels: { type: "string", default: "p2p" },
-      adam: { type: "string", default: "tfjs" },
+      webgpu: { type: "string", default: "small" },
+      "webgpu-steps": { type: "string", default: "3" },
       "no-torch": { type: "boolean", default: false },
-      "torch-threads": { type: "string", default: "2" },
+      "torch-device": { type: "string" },
       profile: { type: "boolean", default: false },
       write: { type: "boolean", default: false },
+      child: { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
     console.log(USAGE);
+    return;
+  }
+  if (values.child) {
+    console.log(JSON.stringify(await runMode(JSON.parse(values.child))));
     return;
   }
   const int = (v: string | undefined, flag: string, min: number): number => {
@@ -383,100 +590,130 @@ async function main(): Promise<void> {
     }
     return n;
   };
+  const oneOf = <T extends string>(
+    v: string | undefined,
+    flag: string,
+    choices: readonly T[],
+  ): T => {
+    if (!choices.includes(v as T)) {
+      throw new RangeError(
+        `--${flag} must be one of ${choices.join(", ")}, received "${v}"`,
+      );
+    }
+    return v as T;
+  };
   const steps = int(values.steps, "steps", 1);
   const warmup = int(values.warmup, "warmup", 0);
-  const torchThreads = int(values["torch-threads"], "torch-threads", 1);
-  const threads = int(
-    values.threads ?? String(navigator.hardwareConcurrency ?? 1),
-    "threads",
-    1,
+  const webgpuSteps = int(values["webgpu-steps"], "webgpu-steps", 1);
+  const cores = navigator.hardwareConcurrency ?? 1;
+  const threadList = values.threads === "none"
+    ? []
+    : (values.threads ?? (cores > 1 ? `${cores},1` : "1")).split(",").map((
+      t,
+    ) => int(t.trim(), "threads", 1));
+  const which = (v: string) =>
+    v === "both"
+      ? ["full", "small"] as ("full" | "small")[]
+      : v === "none"
+      ? []
+      : [v as "full" | "small"];
+  const cpuConfigs = which(
+    oneOf(values.config, "config", ["full", "small", "both", "none"]),
   );
-  if (!["full", "small", "both"].includes(values.config!)) {
-    throw new RangeError(
-      `--config must be full, small or both, received "${values.config}"`,
-    );
-  }
-  if (!["tfjs", "fused"].includes(values.adam!)) {
-    throw new RangeError(
-      `--adam must be tfjs or fused, received "${values.adam}"`,
-    );
-  }
-  const adam = values.adam as "tfjs" | "fused";
-  if (!["p2p", "stock"].includes(values.kernels!)) {
-    throw new RangeError(
-      `--kernels must be p2p or stock, received "${values.kernels}"`,
-    );
-  }
-  const backend = values.backend as BackendName;
-  if (!["wasm", "cpu", "webgpu", "auto"].includes(backend)) {
-    throw new RangeError(
-      `--backend must be wasm, cpu, webgpu or auto, received "${backend}"`,
-    );
-  }
-  const configs = values.config === "both"
-    ? [CONFIGS.full, CONFIGS.small]
-    : [CONFIGS[values.config as "full" | "small"]];
+  const gpuConfigs = which(
+    oneOf(values.webgpu, "webgpu", ["full", "small", "both", "none"]),
+  );
+  const kernels = oneOf(values.kernels, "kernels", ["p2p", "stock"] as const);
+  const backend = oneOf(values.backend, "backend", ["wasm", "cpu"] as const);
+  const torchDevice = values["torch-device"] === undefined
+    ? undefined
+    : oneOf(values["torch-device"], "torch-device", ["cpu", "cuda"] as const);
 
-  tf.enableProdMode();
-  let engine: string;
-  if (backend === "wasm") {
-    // TODO(bench): use selectBackend once it starts threaded wasm and registers the kernels itself.
-    const start = await startWasmBackend(threads);
-    const k = values.kernels === "stock"
-      ? registerFastWasmKernels({
-        blas: "off",
-        backpropInput: false,
-        dataKernels: false,
-      })
-      : registerFastWasmKernels({ blas: values.blas, blasThreads: threads });
-    engine =
-      `tfjs-wasm ${tf.version.tfjs}, ${start.threads} thread(s)${
-        start.note ? ` (${start.note})` : ""
-      }; ` +
-      (values.kernels === "stock"
-        ? "stock kernels + p2p Conv2DBackpropFilter"
-        : k.blas
-        ? `p2p kernels on ${k.blas} (${k.blasThreads} threads): ${
-          k.kernels.join(", ")
-        }`
-        : `p2p XNNPACK kernels: ${k.kernels.join(", ")} (no BLAS: ${k.note})`);
-  } else {
-    const choice = await selectBackend({ backend, log: null });
-    engine = `tfjs-${choice.backend} ${tf.version.tfjs} on ${choice.adapter}`;
-  }
-  if (adam === "fused") {
-    engine +=
-      "; Adam: p2p Adam, fused where P2pAdamUpdate is registered (--adam fused)";
-  }
   const loadBefore = loadAverage();
-  console.error(`p2p bench: ${engine}`);
-  console.error("measuring the matmul peak …");
-  const peak = await matmulPeak();
-  const results = new Map<string, P2pResult>();
-  for (const c of configs) {
-    console.error(`p2p ${c.name}: ${warmup} warm-up + ${steps} timed steps …`);
-    results.set(
-      c.name,
-      await benchP2p(c, steps, warmup, values.profile!, adam),
-    );
-  }
-  let torch: TorchResult | undefined;
+  const torch = new Map<number, TorchResult>();
+  let torchCuda: TorchResult | undefined;
   let torchNote = "";
+  const withTorch = !values["no-torch"] && await torchAvailable();
   if (values["no-torch"]) torchNote = "PyTorch skipped (--no-torch)";
-  else if (!(await torchAvailable())) {
+  else if (!withTorch) {
     torchNote =
       `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
-  } else {
-    console.error(`PyTorch (${torchThreads} threads) …`);
+  }
+  // Each thread count's p2p run and PyTorch run back to back, so that both see
+  // about the same load from whatever else shares the machine.
+  const cpuRuns: ModeResult[] = [];
+  for (const threads of cpuConfigs.length ? threadList : []) {
+    cpuRuns.push(
+      await runModeInChild({
+        backend,
+        threads,
+        kernels,
+        blas: values.blas!,
+        configs: cpuConfigs,
+        steps,
+        warmup,
+        profile: values.profile!,
+      }),
+    );
+    if (!withTorch) continue;
+    console.error(`PyTorch (${threadWord(threads)}) …`);
     try {
-      torch = await benchTorch(configs, steps, warmup, torchThreads);
+      torch.set(
+        threads,
+        await benchTorch(
+          cpuConfigs.map((n) => CONFIGS[n]),
+          steps,
+          warmup,
+          threads,
+        ),
+      );
     } catch (e) {
-      torchNote = `PyTorch failed: ${(e as Error).message}`;
+      torchNote += `PyTorch (${threadWord(threads)}) failed: ${
+        (e as Error).message
+      } `;
+    }
+  }
+  const gpuRuns: ModeResult[] = [];
+  let gpuNote = "";
+  if (gpuConfigs.length) {
+    const probe = await probeGpu();
+    if (!probe.adapter) gpuNote = `WebGPU rows skipped: ${probe.description}`;
+    else {
+      for (const k of ["stock", "p2p"] as const) {
+        gpuRuns.push(
+          await runModeInChild({
+            backend: "webgpu",
+            threads: cores,
+            kernels: k,
+            blas: "off",
+            configs: gpuConfigs,
+            steps: webgpuSteps,
+            warmup: 1,
+            profile: values.profile!,
+          }),
+        );
+      }
+    }
+  }
+  if (withTorch) {
+    if (torchDevice === "cuda" && gpuConfigs.length) {
+      console.error("PyTorch CUDA …");
+      try {
+        torchCuda = await benchTorch(
+          gpuConfigs.map((n) => CONFIGS[n]),
+          steps,
+          warmup,
+          cores,
+          "cuda",
+        );
+      } catch (e) {
+        torchNote += `PyTorch CUDA failed: ${(e as Error).message}`;
+      }
     }
   }
   const loadAfter = loadAverage();
 
-  const rows = [[
+  const rows: Row[] = [[
     "config",
     "run",
     "train step ms (min / med / max)",
@@ -486,77 +723,110 @@ async function main(): Promise<void> {
     "GFLOP/s",
     "% peak",
     "tensors Δ (train / infer)",
+    "step peak MiB",
   ]];
-  const gflops = (gf: number, ms: number) => gf / (ms / 1000);
-  for (const c of configs) {
-    const r = results.get(c.name)!;
-    const label = `${c.name} (${c.size}², d${c.depth}, ${c.ngf}/${c.ndf})`;
-    const tg = gflops(c.trainGflop, r.train.median);
-    const ig = gflops(c.inferGflop, r.infer.median);
+  for (const name of cpuConfigs) {
+    const c = CONFIGS[name];
+    for (const run of cpuRuns) {
+      const r = run.results[name];
+      const t = run.spec.threads;
+      rows.push(
+        resultRow(
+          c,
+          `p2p ${run.spec.backend}${
+            run.spec.kernels === "stock" ? " (stock kernels)" : ""
+          }, ${threadWord(t)}`,
+          r,
+          run.peak,
+        ),
+      );
+      const tr = torch.get(t);
+      if (tr) {
+        rows.push(
+          ...torchRows(c, tr, r, `PyTorch ${tr.torch}, ${threadWord(t)}`),
+        );
+      }
+    }
+  }
+  for (const name of gpuConfigs) {
+    const c = CONFIGS[name];
+    const [stock, p2p] = gpuRuns;
+    if (!stock || !p2p) break;
+    rows.push(
+      resultRow(
+        c,
+        "p2p webgpu, stock tfjs kernels",
+        stock.results[name],
+        stock.peak,
+      ),
+    );
+    rows.push(
+      resultRow(c, "p2p webgpu, p2p kernels", p2p.results[name], p2p.peak),
+    );
+    const s = stock.results[name];
+    const q = p2p.results[name];
     rows.push([
-      label,
-      `p2p ${backend}`,
-      formatStats(r.train),
-      tg.toFixed(1),
-      (100 * tg / peak).toFixed(0),
-      formatStats(r.infer),
-      ig.toFixed(1),
-      (100 * ig / peak).toFixed(0),
-      `${r.trainTensorGrowth} / ${r.inferTensorGrowth}`,
+      configLabel(c),
+      "**stock ÷ p2p kernels** (speed-up, medians)",
+      `**${(s.train.median / q.train.median).toFixed(2)}×**`,
+      "",
+      "",
+      `**${(s.infer.median / q.infer.median).toFixed(2)}×**`,
+      "",
+      "",
+      "",
+      "",
     ]);
-    const t = torch?.configs[c.name];
-    if (torch && t) {
-      const tt = summarize(t.train_ms);
-      const ti = summarize(t.infer_ms);
-      const ttg = gflops(c.trainGflop, tt.median);
-      const tig = gflops(c.inferGflop, ti.median);
-      rows.push([
-        label,
-        `PyTorch ${torch.torch}`,
-        formatStats(tt),
-        ttg.toFixed(1),
-        (100 * ttg / torch.matmul_gflops).toFixed(0),
-        formatStats(ti),
-        tig.toFixed(1),
-        (100 * tig / torch.matmul_gflops).toFixed(0),
-        "",
-      ]);
-      rows.push([
-        label,
-        "**p2p ÷ PyTorch** (medians)",
-        `**${(r.train.median / tt.median).toFixed(2)}×**`,
-        "",
-        "",
-        `**${(r.infer.median / ti.median).toFixed(2)}×**`,
-        "",
-        "",
-        "",
-      ]);
+    if (torchCuda) {
+      rows.push(
+        ...torchRows(
+          c,
+          torchCuda,
+          q,
+          `PyTorch ${torchCuda.torch} ${torchCuda.device ?? "cuda"}`,
+        ),
+      );
     }
   }
   const when = new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC";
+  const torchLines = [...torch.values(), ...(torchCuda ? [torchCuda] : [])]
+    .map((t) =>
+      `PyTorch ${t.torch} (${t.device ?? "cpu"}): ${
+        threadWord(t.threads)
+      }; its matmul peak ${
+        t.matmul_gflops.toFixed(1)
+      } GFLOP/s (torch.mm 2048²; PyTorch rows' % peak use it).`
+    );
   const lines = [
     `Measured ${when} on ${machine()}; Deno ${Deno.version.deno}.`,
-    `p2p: ${engine}; matmul peak on this backend ${
-      peak.toFixed(1)
-    } GFLOP/s (tf.matMul 2048²).`,
-    torch
-      ? `PyTorch ${torch.torch}: ${torch.threads} threads; its matmul peak ${
-        torch.matmul_gflops.toFixed(1)
-      } GFLOP/s (torch.mm 2048²; PyTorch rows' % peak use it).`
-      : torchNote,
-    `${steps} timed runs after ${warmup} warm-up; load average ${loadBefore} before, ${loadAfter} after` +
-    " (other processes share the CPU when it is above ~0.3).",
+    ...[...cpuRuns, ...gpuRuns].map((r) =>
+      `- p2p ${r.spec.backend}, ${r.spec.kernels} kernels, ${
+        threadWord(r.spec.threads)
+      }: ${r.engine}; matmul peak ${r.peak.toFixed(1)} GFLOP/s (tf.matMul ${
+        r.spec.backend === "webgpu" ? 1024 : 2048
+      }²).`
+    ),
+    ...torchLines.map((l) => `- ${l}`),
+    ...(torchNote ? [`- ${torchNote.trim()}`] : []),
+    ...(gpuNote ? [`- ${gpuNote}`] : []),
+    `- ${steps} timed runs after ${warmup} warm-up (WebGPU: ${webgpuSteps} after 1); load average ${loadBefore} before, ${loadAfter} after` +
+    " (other processes share the CPU when it is above ~0.3). Step peak MiB: live tensors at the peak of one training step (weights, Adam state, intermediates; `tf.profile`).",
     "",
     markdownTable(rows),
   ];
   let block = lines.join("\n");
   if (values.profile) {
-    for (const c of configs) {
-      const p = results.get(c.name)!.profile!;
-      block += `\n\n### Per-kernel profile, ${c.name}\n\n` +
-        profileTable("one training step", p.train, peak) + "\n" +
-        profileTable("one G inference", p.infer, peak);
+    for (const run of [...cpuRuns, ...gpuRuns]) {
+      for (const [name, r] of Object.entries(run.results)) {
+        const p = r.profile!;
+        const what =
+          `${name}, ${run.spec.backend} ${run.spec.kernels} kernels, ${
+            threadWord(run.spec.threads)
+          }`;
+        block += `\n\n### Per-kernel profile, ${what}\n\n` +
+          profileTable("one training step", p.train, run.peak) + "\n" +
+          profileTable("one G inference", p.infer, run.peak);
+      }
     }
   }
   console.log(block);

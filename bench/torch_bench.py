@@ -16,6 +16,7 @@ Prints one JSON object on stdout:
    "infer_ms": [...]}}, "matmul_gflops": peak}
 
 Usage: /usr/bin/python3 bench/torch_bench.py --config both --steps 5 --threads 2
+  [--device cuda]
 """
 
 import argparse
@@ -133,44 +134,53 @@ def make_step(g, d, lambda_l1=100.0):
     return step
 
 
-def timed(fn, warmup, steps):
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def timed(fn, warmup, steps, device=torch.device("cpu")):
     for _ in range(warmup):
         fn()
+    sync(device)
     out = []
     for _ in range(steps):
         t0 = time.perf_counter()
         fn()
+        sync(device)
         out.append((time.perf_counter() - t0) * 1000.0)
     return out
 
 
-def matmul_peak(n=2048, reps=5):
-    a = torch.randn(n, n)
-    b = torch.randn(n, n)
+def matmul_peak(n=2048, reps=5, device=torch.device("cpu")):
+    a = torch.randn(n, n, device=device)
+    b = torch.randn(n, n, device=device)
     torch.mm(a, b)
-    best = min(timed(lambda: torch.mm(a, b), 0, reps))
+    best = min(timed(lambda: torch.mm(a, b), 0, reps, device))
     return 2 * n ** 3 / (best / 1000.0) / 1e9
 
 
-def bench_config(cfg, warmup, steps):
+def bench_config(cfg, warmup, steps, device=torch.device("cpu")):
     torch.manual_seed(0)
     g = unet(cfg["depth"], cfg["ngf"])
     d = patch_discriminator(cfg["ndf"])
     init_weights(g)
     init_weights(d)
+    g.to(device)
+    d.to(device)
     g.train()
     d.train()
     s = cfg["size"]
-    a = torch.rand(1, 3, s, s) * 2 - 1
-    b = torch.rand(1, 3, s, s) * 2 - 1
+    a = torch.rand(1, 3, s, s, device=device) * 2 - 1
+    b = torch.rand(1, 3, s, s, device=device) * 2 - 1
     step = make_step(g, d)
-    train_ms = timed(lambda: step(a, b), warmup, steps)
+    train_ms = timed(lambda: step(a, b), warmup, steps, device)
 
     def infer():
         with torch.no_grad():
             g(a)
 
-    infer_ms = timed(infer, warmup, steps)
+    infer_ms = timed(infer, warmup, steps, device)
     return {"train_ms": train_ms, "infer_ms": infer_ms,
             "params_g": sum(p.numel() for p in g.parameters()),
             "params_d": sum(p.numel() for p in d.parameters())}
@@ -182,14 +192,19 @@ def main():
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        sys.exit("torch_bench.py: --device cuda, but torch.cuda.is_available() is False")
     names = ["full", "small"] if args.config == "both" else [args.config]
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+           "device": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
            "mkldnn": torch.backends.mkldnn.is_available(),
-           "matmul_gflops": matmul_peak(), "configs": {}}
+           "matmul_gflops": matmul_peak(device=device), "configs": {}}
     for name in names:
-        out["configs"][name] = bench_config(CONFIGS[name], args.warmup, args.steps)
+        out["configs"][name] = bench_config(CONFIGS[name], args.warmup, args.steps, device)
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

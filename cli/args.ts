@@ -7,7 +7,12 @@
  */
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
-import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+  selectBackend,
+  type SelectBackendOptions,
+} from "@p2p/backend";
 import { userPath } from "@p2p/internal";
 
 /** Resolved user paths and how the user typed them, for {@linkcode asGiven}. */
@@ -274,13 +279,32 @@ export const BACKEND_FLAGS: FlagTable = {
     help: "Let auto use a software WebGPU adapter (llvmpipe).",
     default: false,
   },
+  threads: {
+    type: "string",
+    help:
+      "CPU threads for wasm and the native BLAS (default: OPENBLAS_NUM_THREADS or OMP_NUM_THREADS when set).",
+    metavar: "N",
+  },
 };
 
 /** Selects the backend the {@linkcode BACKEND_FLAGS} ask for; returns its name. */
 export async function backendFromFlags(values: FlagValues): Promise<string> {
-  const choice = await selectBackend({
+  const choice = await selectBackend(backendOptionsFromFlags(values));
+  return choice.backend;
+}
+
+/**
+ * The {@linkcode selectBackend} options the {@linkcode BACKEND_FLAGS} ask
+ * for; throws {@linkcode UsageError} for a bad `--threads`.
+ */
+export function backendOptionsFromFlags(
+  values: FlagValues,
+): SelectBackendOptions {
+  return {
     backend: values.backend as BackendName,
     allowSoftwareGpu: values["allow-software-gpu"] as boolean,
-  });
-  return choice.backend;
+    ...(values.threads === undefined
+      ? {}
+      : { threads: intFlag(values, "threads", 1, 1024) }),
+  };
 }

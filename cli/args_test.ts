@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { asGiven, type FlagTable, parseFlags } from "./args.ts";
+import {
+  asGiven,
+  BACKEND_FLAGS,
+  backendOptionsFromFlags,
+  type FlagTable,
+  parseFlags,
+  UsageError,
+} from "./args.ts";
 
 const FLAGS: FlagTable = {
   input: { type: "string", help: "In.", path: true },
@@ -64,4 +71,23 @@ Deno.test("without INIT_CWD (or when it is the working directory) paths stay as 
     if (before === undefined) Deno.env.delete("INIT_CWD");
     else Deno.env.set("INIT_CWD", before);
   }
+});
+
+Deno.test("--threads: parsed into selectBackend's threads option, absent when not given, bad values named", () => {
+  const usage = "usage: x";
+  const given = parseFlags(["--threads", "1"], usage, BACKEND_FLAGS)!;
+  assert.deepEqual(backendOptionsFromFlags(given), {
+    backend: "auto",
+    allowSoftwareGpu: false,
+    threads: 1,
+  });
+  const absent = parseFlags([], usage, BACKEND_FLAGS)!;
+  assert.equal("threads" in backendOptionsFromFlags(absent), false);
+  const bad = parseFlags(["--threads", "two"], usage, BACKEND_FLAGS)!;
+  assert.throws(
+    () => backendOptionsFromFlags(bad),
+    (e: Error) =>
+      e instanceof UsageError &&
+      /--threads must be an integer.*"two"/.test(e.message),
+  );
 });

@@ -42,6 +42,7 @@ import {
 } from "@p2p/train";
 import {
   asGiven,
+  BACKEND_FLAGS,
   type FlagTable,
   intFlag,
   parseFlags,
@@ -78,6 +79,7 @@ export const SERVE_FLAGS: FlagTable = {
     default: "none",
     choices: QUANTIZATIONS,
   },
+  threads: BACKEND_FLAGS.threads,
 };
 
 /** Where a served facades model is trained when no checkpoint is given. */
@@ -149,6 +151,8 @@ export interface ServeOptions {
   quantize?: Quantization;
   /** Progress and request-error lines. @default console.log */
   log?: (line: string) => void;
+  /** CPU threads when a default model is trained. @default see selectBackend */
+  threads?: number;
 }
 
 /** A running page server. */
@@ -221,6 +225,7 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function defaultCheckpoint(
   log: (line: string) => void = console.log,
+  threads?: number,
 ): Promise<string> {
   for (
     const dir of [
@@ -235,7 +240,7 @@ export async function defaultCheckpoint(
       DEFAULT_TRAINING.epochs! + DEFAULT_TRAINING.epochsDecay!
     } epochs) into ${DEFAULT_RUN}; later starts reuse it`,
   );
-  await selectBackend({ log });
+  await selectBackend({ log, threads });
   let last = 0;
   const result = await train({ ...DEFAULT_TRAINING }, {
     onStep: (p) => {
@@ -281,7 +286,10 @@ export async function startServer(
 ): Promise<PageServer> {
   const log = options.log ?? console.log;
   const vendor = vendorFiles();
-  const checkpoint = options.checkpoint ?? await defaultCheckpoint(log);
+  const checkpoint = options.checkpoint ?? await defaultCheckpoint(
+    log,
+    options.threads,
+  );
   const { generator, config } = await loadGenerator(checkpoint);
   const quantize = options.quantize ?? "none";
   const { modelJson, shards } = await tfjsArtifacts(generator, { quantize });
@@ -427,6 +435,9 @@ async function main(): Promise<void> {
     port,
     hostname: v.hostname as string,
     quantize: v.quantize as Quantization,
+    ...(v.threads === undefined
+      ? {}
+      : { threads: intFlag(v, "threads", 1, 1024) }),
   });
   console.log(
     asGiven(`serving ${server.checkpoint} at ${server.url} (Ctrl-C to stop)`),

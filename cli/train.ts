@@ -15,7 +15,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { type BackendName, selectBackend } from "@p2p/backend";
+import { selectBackend } from "@p2p/backend";
 import {
   checkOption,
   formatDuration,
@@ -32,6 +32,7 @@ import {
 } from "@p2p/train";
 import {
   BACKEND_FLAGS,
+  backendOptionsFromFlags,
   type FlagTable,
   type FlagValues,
   givenFlags,
@@ -268,10 +269,7 @@ async function main(): Promise<void> {
   const options = trainOptionsFromFlags(v, given);
   if (typeof options.data === "string") await checkData(options.data);
 
-  const choice = await selectBackend({
-    backend: v.backend as BackendName,
-    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
-  });
+  const choice = await selectBackend(backendOptionsFromFlags(v));
   if (choice.backend === "wasm" && !wasmCanTrain()) {
     throw new Error(
       "the wasm backend has no Conv2DBackpropFilter kernel in this build, so it cannot train; use --backend cpu",

@@ -44,7 +44,11 @@ export interface Blas {
 export interface LoadBlasOptions {
   /** Library path; tried before the usual OpenBLAS names. @default Deno.env P2P_BLAS, then libopenblas.so.0 */
   path?: string;
-  /** Threads for the BLAS. @default navigator.hardwareConcurrency */
+  /**
+   * Threads for the BLAS.
+   * @default OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS when set, else
+   * navigator.hardwareConcurrency
+   */
   threads?: number;
 }
 
@@ -102,6 +106,19 @@ function envPath(): string | undefined {
   }
 }
 
+/** OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS, when set to a positive integer. */
+function envThreads(): number | undefined {
+  for (const name of ["OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"]) {
+    try {
+      const n = Number(Deno.env.get(name));
+      if (Number.isInteger(n) && n >= 1) return n;
+    } catch {
+      return undefined; // no env permission
+    }
+  }
+  return undefined;
+}
+
 /**
  * Opens an optimised BLAS (OpenBLAS) through FFI, or returns `undefined` with
  * the reason in `why` when there is none usable (no `ffi` permission, no
@@ -133,7 +150,7 @@ export function loadBlas(
       }
       continue;
     }
-    const wanted = options.threads ??
+    const wanted = options.threads ?? envThreads() ??
       (globalThis.navigator?.hardwareConcurrency || 1);
     lib.symbols.openblas_set_num_threads(Math.max(1, Math.floor(wanted)));
     const threads = lib.symbols.openblas_get_num_threads();

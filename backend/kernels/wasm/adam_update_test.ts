@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { ADAM_UPDATE, adamSimdAvailable, setAdamSimd } from "./fused_adam.ts";
-import type { WasmBackendLike } from "./wasm_heap.ts";
-import { assertClose, randn, runOn, useWasmPath } from "./test_util.ts";
+import { ADAM_UPDATE, adamSimdAvailable, setAdamSimd } from "./adam_update.ts";
+import type { WasmBackendLike } from "../wasm_heap.ts";
+import { assertClose, randn, runOn, useWasmPath } from "../test_util.ts";
 
 tf.enableProdMode();
 

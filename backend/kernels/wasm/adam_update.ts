@@ -1,55 +1,32 @@
 /**
- * The fused Adam update kernel `P2pAdamUpdate` on the wasm backend (the
- * optimizer that calls it by name is `Adam` in `@p2p/train`).
+ * `P2pAdamUpdate` on the wasm backend: the Adam update of one variable in one
+ * pass over the wasm heap (the kernel `fusedAdam`'s optimizer calls), as a
+ * WebAssembly SIMD loop where it loads, else the same formula in JavaScript.
  *
- * `tf.train.adam` updates each variable with 13 separate element-wise
- * kernels, each writing a full-size tensor: for pix2pix's 57 M parameters that
- * is a large share of a wasm training step. This kernel computes the same
- * update in a single pass over the wasm heap.
+ * Inputs `value`, `m`, `v`, `grad`; attrs `lr`, `beta1`, `beta2`, `epsilon`,
+ * `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs the new value, m and v.
  *
  * @module
  */
-import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
+import type * as tf from "@tensorflow/tfjs";
+import {
+  heapF32,
+  type TensorInfo,
+  type WasmBackendLike,
+} from "../wasm_heap.ts";
+import {
+  ADAM_UPDATE_WASM,
+  ADAM_UPDATE_WASM_SHARED,
+} from "./adam_update_wasm.ts";
 
 /** Name of the fused update kernel. */
 export const ADAM_UPDATE = "P2pAdamUpdate";
 
-/**
- * The update loop as a WebAssembly SIMD module (f32x4, four elements an
- * iteration) that imports the wasm backend's own memory, so it works on the
- * tensors where they lie. Source (WebAssembly text, compiled with wabt's
- * `wat2wasm --enable-simd`):
- *
- * ```wat
- * (func (export "adam") (param $p $m $v $g $np $nm $nv $n i32)
- *       (param $b1 $a1 $b2 $a2 $step $rc $eps f32)
- *   ;; byte offsets; for each element i (4 at a time, then the tail):
- *   ;;   mi = m[i]·b1 + g[i]·a1;  vi = v[i]·b2 + g[i]·g[i]·a2
- *   ;;   nm[i] = mi;  nv[i] = vi;  np[i] = p[i] − (step·mi) / (√vi·rc + eps)
- * )
- * ```
- *
- * It imports `env.memory` as `(memory 0)`; the second build declares it
- * `(memory 0 65536 shared)` for tfjs-wasm's threaded build.
- */
-const ADAM_WASM =
-  "AGFzbQEAAAABEwFgD39/f39/f39/fX19fX19fQACDwEDZW52Bm1lbW9yeQIAAAMCAQAHCAEE" +
-  "YWRhbQAACuECAd4CAwJ/CnsDfSAI/RMhFCAJ/RMhFSAK/RMhFiAL/RMhFyAM/RMhGCAN/RMh" +
-  "GSAO/RMhGiAHQXxxQQJ0IRACQANAIA8gEE8NASADIA9q/QACACERIAEgD2r9AAIAIBT95gEg" +
-  "ESAV/eYB/eQBIRIgAiAPav0AAgAgFv3mASARIBH95gEgF/3mAf3kASETIAUgD2ogEv0LAgAg" +
-  "BiAPaiAT/QsCACAEIA9qIAAgD2r9AAIAIBggEv3mASAT/eMBIBn95gEgGv3kAf3nAf3lAf0L" +
-  "AgAgD0EQaiEPDAALCyAHQQJ0IRACQANAIA8gEE8NASADIA9qKgIAIRsgASAPaioCACAIlCAb" +
-  "IAmUkiEcIAIgD2oqAgAgCpQgGyAblCALlJIhHSAFIA9qIBw4AgAgBiAPaiAdOAIAIAQgD2og" +
-  "ACAPaioCACAMIByUIB2RIA2UIA6SlZM4AgAgD0EEaiEPDAALCws=";
-const ADAM_WASM_SHARED =
-  "AGFzbQEAAAABEwFgD39/f39/f39/fX19fX19fQACEgEDZW52Bm1lbW9yeQIDAICABAMCAQAH" +
-  "CAEEYWRhbQAACuECAd4CAwJ/CnsDfSAI/RMhFCAJ/RMhFSAK/RMhFiAL/RMhFyAM/RMhGCAN" +
-  "/RMhGSAO/RMhGiAHQXxxQQJ0IRACQANAIA8gEE8NASADIA9q/QACACERIAEgD2r9AAIAIBT9" +
-  "5gEgESAV/eYB/eQBIRIgAiAPav0AAgAgFv3mASARIBH95gEgF/3mAf3kASETIAUgD2ogEv0L" +
-  "AgAgBiAPaiAT/QsCACAEIA9qIAAgD2r9AAIAIBggEv3mASAT/eMBIBn95gEgGv3kAf3nAf3l" +
-  "Af0LAgAgD0EQaiEPDAALCyAHQQJ0IRACQANAIA8gEE8NASADIA9qKgIAIRsgASAPaioCACAI" +
-  "lCAbIAmUkiEcIAIgD2oqAgAgCpQgGyAblCALlJIhHSAFIA9qIBw4AgAgBiAPaiAdOAIAIAQg" +
-  "D2ogACAPaioCACAMIByUIB2RIA2UIA6SlZM4AgAgD0EEaiEPDAALCws=";
+// The update loop as a WebAssembly SIMD module (f32x4, four elements an
+// iteration) that imports the wasm backend's own memory, so it works on the
+// tensors where they lie: source adam_update.wat, built into
+// adam_update_wasm.ts by build_adam_update.ts; the second build declares the
+// memory `(memory 0 65536 shared)` for tfjs-wasm's threaded build.
 
 type AdamLoop = (
   p: number,
@@ -93,7 +70,9 @@ function simdLoop(backend: WasmBackendLike): AdamLoop | null {
       const shared = typeof SharedArrayBuffer !== "undefined" &&
         memory.buffer instanceof SharedArrayBuffer;
       const instance = new WebAssembly.Instance(
-        new WebAssembly.Module(bytes(shared ? ADAM_WASM_SHARED : ADAM_WASM)),
+        new WebAssembly.Module(
+          bytes(shared ? ADAM_UPDATE_WASM_SHARED : ADAM_UPDATE_WASM),
+        ),
         { env: { memory } },
       );
       loop = instance.exports.adam as AdamLoop;
@@ -182,3 +161,10 @@ export function adamUpdateWasm(args: {
   }
   return [outP, outM, outV];
 }
+
+/** p2p's `P2pAdamUpdate` kernel for the wasm backend. */
+export const adamUpdateConfig: tf.KernelConfig = {
+  kernelName: ADAM_UPDATE,
+  backendName: "wasm",
+  kernelFunc: adamUpdateWasm as unknown as tf.KernelFunc,
+};

@@ -1,0 +1,331 @@
+/**
+ * `Conv2DBackpropFilter` for the tfjs WebGPU backend as a tiled matrix
+ * product in WGSL, with workgroup memory and split-K.
+ *
+ * The filter gradient of a channels-last convolution is one matrix product:
+ *
+ * ```text
+ * dW[m, n] = Σ_k A[m, k] · B[k, n]
+ *   m = (kh · fw + kw) · inC + c          (M = fh · fw · inC rows)
+ *   n = output channel                     (N = outC columns)
+ *   k = (b · outH + oy) · outW + ox        (K = batch · outH · outW)
+ *   A[m, k] = x[b, oy · sh − padT + kh, ox · sw − padL + kw, c]  (0 outside)
+ *   B[k, n] = dy[b, oy, ox, n]             (dy as it is stored)
+ * ```
+ *
+ * so `dW`'s flat layout `[fh, fw, inC, outC]` is `m · N + n`. Each workgroup
+ * of 16 × 16 invocations computes a 64 × 64 tile of `dW` from 16-deep slices
+ * of `A` (gathered from `x` on the fly: an implicit im2col) and `B` staged in
+ * workgroup memory; each invocation accumulates a 4 × 4 block. `K` is large
+ * where `M · N` is small (the first layers: `K` = every pixel of the batch,
+ * `M · N` a few thousand), so `K` is split over the third dispatch dimension
+ * into partial products that a second program sums. The stock program gives
+ * each output weight one invocation that loops over every pixel of the batch;
+ * it stays in use for fewer than 8 output channels (a 64-wide tile of them
+ * would be mostly padding) and for channels-first layouts.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { backend_util } from "@tensorflow/tfjs";
+import {
+  THREADS,
+  tileShape,
+  type WebGpuBackendLike,
+  type WebGpuProgram,
+} from "./webgpu_program.ts";
+
+export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
+
+/** Depth of the `K` slices staged in workgroup memory. */
+const TILE_K = 16;
+/**
+ * Fewer output channels than this go to the stock kernel: a 64-wide tile of
+ * them would be mostly padding (the PatchGAN's last layer has one).
+ */
+const MIN_N = 8;
+/** Fewest `K` values one split sums (smaller splits cost more than they save). */
+const MIN_K_PER_SPLIT = 256;
+
+/** The partial (or, unsplit, the whole) filter gradient: a tiled `A · B`. */
+class FilterGradProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "p2pConv2DBackpropFilterMM";
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  variableNames = ["x", "dy"];
+  uniforms =
+    "M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  workgroupSize: [number, number, number];
+  private readonly wgx: number;
+
+  constructor(outputShape: number[], m: number, n: number, splits: number) {
+    this.outputShape = outputShape;
+    this.dispatchLayout = outputShape.length === 3
+      ? { x: [2], y: [1], z: [0] }
+      : { x: [3], y: [0, 1, 2] };
+    const tile = tileShape(n);
+    this.wgx = tile.wgx;
+    this.workgroupSize = [tile.wgx, THREADS / tile.wgx, 1];
+    this.shaderKey += tile.wgx;
+    this.dispatch = [
+      Math.ceil(n / tile.tileN),
+      Math.ceil(m / tile.tileM),
+      splits,
+    ];
+  }
+
+  getUserCode(): string {
+    const WG = this.wgx;
+    const WGY = THREADS / WG;
+    const TILE_N = WG * 4;
+    const TILE_M = WGY * 4;
+    return /* wgsl */ `
+var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
+var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
+// Per K value of the slice: where its output pixel's receptive field starts
+// in x (row, column, and the batch image's offset). Computed once per slice
+// by ${TILE_K} invocations: integer division is slow on SIMD (llvmpipe
+// scalarises it), so the gather below needs none.
+var<workgroup> sliceY : array<i32, ${TILE_K}>;
+var<workgroup> sliceX : array<i32, ${TILE_K}>;
+var<workgroup> sliceBase : array<i32, ${TILE_K}>;
+
+fn main() {
+  let tx = i32(localId.x);
+  let ty = i32(localId.y);
+  let flat = ty * ${WG} + tx;
+  let n0 = i32(workgroupId.x) * ${TILE_N};
+  let m0 = i32(workgroupId.y) * ${TILE_M};
+  let split = i32(workgroupId.z);
+  let kStart = split * uniforms.kPerSplit;
+  let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);
+  // This invocation always gathers row mm = flat % ${TILE_M} of A: its filter tap and channel.
+  let mA = m0 + flat % ${TILE_M};
+  let c = mA % uniforms.inC;
+  let tap = mA / uniforms.inC;
+  let kw = tap % uniforms.fw;
+  let kh = tap / uniforms.fw;
+  let offA = (kh * uniforms.inW + kw) * uniforms.inC + c;
+  let nB = n0 + flat % ${TILE_N};
+  var acc : array<vec4<f32>, 4>;
+  for (var i = 0; i < 4; i++) {
+    acc[i] = vec4<f32>(0.0);
+  }
+  // The trip count is a uniform so that the barriers sit in uniform control flow.
+  for (var t = 0; t < uniforms.tilesPerSplit; t++) {
+    let k0 = kStart + t * ${TILE_K};
+    if (flat < ${TILE_K}) {
+      let k = k0 + flat;
+      let ox = k % uniforms.outW;
+      let row = k / uniforms.outW;
+      let oy = row % uniforms.outH;
+      let b = row / uniforms.outH;
+      sliceY[flat] = select(-1073741824, oy * uniforms.strideH - uniforms.padT, k < kEnd);
+      sliceX[flat] = ox * uniforms.strideW - uniforms.padL;
+      sliceBase[flat] = b * uniforms.inH * uniforms.inW * uniforms.inC;
+    }
+    workgroupBarrier();
+    for (var r = 0; r < ${(TILE_M * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_M} + r * ${THREADS / TILE_M};
+      let iy = sliceY[kk] + kh;
+      let ix = sliceX[kk] + kw;
+      var v = 0.0;
+      if (mA < uniforms.M && iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+        v = x[sliceBase[kk] + (sliceY[kk] * uniforms.inW + sliceX[kk]) * uniforms.inC + offA];
+      }
+      tileA[kk][flat % ${TILE_M}] = v;
+    }
+    for (var r = 0; r < ${(TILE_N * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_N} + r * ${THREADS / TILE_N};
+      let k = k0 + kk;
+      var v = 0.0;
+      if (nB < uniforms.N && k < kEnd) {
+        v = dy[k * uniforms.N + nB];
+      }
+      tileB[kk][flat % ${TILE_N}] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0; kk < ${TILE_K}; kk++) {
+      let b = vec4<f32>(tileB[kk][tx * 4], tileB[kk][tx * 4 + 1],
+                        tileB[kk][tx * 4 + 2], tileB[kk][tx * 4 + 3]);
+      for (var i = 0; i < 4; i++) {
+        acc[i] = fma(vec4<f32>(tileA[kk][ty * 4 + i]), b, acc[i]);
+      }
+    }
+    workgroupBarrier();
+  }
+  let base = split * uniforms.M * uniforms.N;
+  for (var i = 0; i < 4; i++) {
+    let m = m0 + ty * 4 + i;
+    if (m < uniforms.M) {
+      for (var j = 0; j < 4; j++) {
+        let n = n0 + tx * 4 + j;
+        if (n < uniforms.N) {
+          result[base + m * uniforms.N + n] = acc[i][j];
+        }
+      }
+    }
+  }
+}
+`;
+  }
+}
+
+/** Sums the split-K partial products `[splits, M·N]` into `dW`. */
+class SumSplitsProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "p2pSumSplits";
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  variableNames = ["partials"];
+  uniforms = "splits : i32,";
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+
+  constructor(outputShape: number[]) {
+    this.outputShape = outputShape;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    const n = outputShape.reduce((a, b) => a * b, 1);
+    this.dispatch = [Math.ceil(n / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return /* wgsl */ `
+fn main(index : i32) {
+  if (index < uniforms.size) {
+    var sum = 0.0;
+    for (var s = 0; s < uniforms.splits; s++) {
+      sum += partials[s * uniforms.size + index];
+    }
+    result[index] = sum;
+  }
+}
+`;
+  }
+}
+
+/** How `K` is split: `splits` programs of `kPerSplit` (a multiple of the tile depth). */
+export function splitK(
+  m: number,
+  n: number,
+  k: number,
+  targetWorkgroups = 128,
+): { splits: number; kPerSplit: number } {
+  const tile = tileShape(n);
+  const tiles = Math.ceil(m / tile.tileM) * Math.ceil(n / tile.tileN);
+  const most = Math.max(1, Math.floor(k / MIN_K_PER_SPLIT));
+  const wanted = Math.min(
+    most,
+    Math.max(1, Math.ceil(targetWorkgroups / tiles)),
+  );
+  const kPerSplit = Math.ceil(Math.ceil(k / wanted) / TILE_K) * TILE_K;
+  return { splits: Math.ceil(k / kPerSplit), kPerSplit };
+}
+
+/** Inputs of `Conv2DBackpropFilter`. */
+export interface Conv2DBackpropFilterInputs {
+  /** The convolution's input, `[batch, inH, inW, inC]`. */
+  x: tf.TensorInfo;
+  /** Gradient of its output, `[batch, outH, outW, outC]`. */
+  dy: tf.TensorInfo;
+}
+
+/**
+ * The WebGPU `Conv2DBackpropFilter` kernel function (channels-last; other
+ * layouts go to `fallback`, tfjs-webgpu's stock kernel).
+ */
+export function conv2DBackpropFilterWebGpu(
+  args: {
+    inputs: Conv2DBackpropFilterInputs;
+    backend: WebGpuBackendLike;
+    attrs: tf.Conv2DBackpropFilterAttrs;
+  },
+  fallback?: tf.KernelFunc,
+): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { x, dy } = inputs;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  const format = backend_util.convertConv2DDataFormat(dataFormat);
+  const outC = (filterShape as number[])[3];
+  if (fallback && outC < MIN_N) {
+    return fallback(
+      args as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+  }
+  if (format !== "channelsLast" || x.dtype !== "float32") {
+    if (!fallback) {
+      throw new Error(
+        `p2p WebGPU Conv2DBackpropFilter: only channels-last float32 is supported, received ${dataFormat} ${x.dtype}`,
+      );
+    }
+    return fallback(
+      args as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+  }
+  const info = backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
+  );
+  const expected = [
+    info.batchSize,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+  ];
+  if (dy.shape.join(",") !== expected.join(",")) {
+    throw new Error(
+      `p2p WebGPU Conv2DBackpropFilter: dy must have shape [${expected}] for x [${x.shape}] and filter [${filterShape}], received [${dy.shape}]`,
+    );
+  }
+  const m = info.filterHeight * info.filterWidth * info.inChannels;
+  const n = info.outChannels;
+  const k = info.batchSize * info.outHeight * info.outWidth;
+  const { splits, kPerSplit } = splitK(m, n, k);
+  const shape = [...filterShape];
+  const program = new FilterGradProgram(
+    splits === 1 ? shape : [splits, m, n],
+    m,
+    n,
+    splits,
+  );
+  const int = (v: number) => ({ type: "int32", data: [v] });
+  const uniforms = [
+    m,
+    n,
+    k,
+    kPerSplit,
+    kPerSplit / TILE_K,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ].map(int);
+  const partial = backend.runWebGPUProgram(
+    program,
+    [x, dy],
+    "float32",
+    uniforms,
+  );
+  if (splits === 1) return partial;
+  const out = backend.runWebGPUProgram(
+    new SumSplitsProgram(shape),
+    [partial],
+    "float32",
+    [int(splits)],
+  );
+  backend.disposeData(partial.dataId);
+  return out;
+}

@@ -1,0 +1,276 @@
+/**
+ * `Conv2DBackpropInput` for the tfjs WebGPU backend: one tiled matrix product
+ * in WGSL per sub-pixel phase, so a stride-2 convolution's input gradient
+ * does no work on the zeros a dilated `dy` would hold.
+ *
+ * An input pixel `iy` receives from filter row `kh` only when
+ * `iy + padT − kh` is a multiple of the stride `sh`, i.e. from the rows
+ * `kh = py + j · sh` of its phase `py = (iy + padT) mod sh`. Writing the
+ * phase's pixels as `iy = iy0 + sh · ty` (`iy0` the first one), the output
+ * row they read is `oy = qy + ty − j` with `qy = (iy0 + padT − py) / sh`; the
+ * same holds for columns. Per phase `(py, px)`, then:
+ *
+ * ```text
+ * dx[b, iy0 + sh·ty, ix0 + sw·tx, n] = Σ_k A[m, k] · B[k, n]
+ *   m = (b · TY + ty) · TX + tx                  (rows: the phase's pixels)
+ *   k = (jh · JW + jw) · outC + co               (the phase's taps × outC)
+ *   A[m, k] = dy[b, qy + ty − jh, qx + tx − jw, co]   (0 outside dy)
+ *   B[k, n] = W[py + jh·sh, px + jw·sw, n, co]        (0 past the filter)
+ * ```
+ *
+ * All phases run in one dispatch (its third dimension); each workgroup of
+ * 16 × 16 invocations computes a 64 × 64 tile from 16-deep slices staged in
+ * workgroup memory, 4 × 4 per invocation. tfjs-webgpu's stock program is a
+ * matrix product over every filter tap, a quarter of which are non-zero at
+ * stride 2.
+ *
+ * @module
+ */
+import type * as tf from "@tensorflow/tfjs";
+import { backend_util } from "@tensorflow/tfjs";
+import {
+  THREADS,
+  tileShape,
+  type WebGpuBackendLike,
+  type WebGpuProgram,
+} from "./webgpu_program.ts";
+
+const TILE_K = 16;
+
+class InputGradProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "p2pConv2DBackpropInputPhases";
+  dispatchLayout = { x: [3], y: [0, 1, 2] };
+  dispatch: [number, number, number];
+  variableNames = ["dy", "W"];
+  uniforms =
+    "M : i32, N : i32, K : i32, kTiles : i32, batch : i32, TY : i32, TX : i32, JW : i32, inH : i32, inW : i32, outH : i32, outW : i32, outC : i32, fh : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  workgroupSize: [number, number, number];
+  private readonly wgx: number;
+
+  constructor(outputShape: number[], m: number, n: number, phases: number) {
+    this.outputShape = outputShape;
+    const tile = tileShape(n);
+    this.wgx = tile.wgx;
+    this.workgroupSize = [tile.wgx, THREADS / tile.wgx, 1];
+    this.shaderKey += tile.wgx;
+    this.dispatch = [
+      Math.ceil(n / tile.tileN),
+      Math.ceil(m / tile.tileM),
+      phases,
+    ];
+  }
+
+  getUserCode(): string {
+    const WG = this.wgx;
+    const WGY = THREADS / WG;
+    const TILE_N = WG * 4;
+    const TILE_M = WGY * 4;
+    return /* wgsl */ `
+var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
+var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
+// Per row of the tile: its batch image's offset in dy, and qy + ty, qx + tx
+// (the dy row and column its tap (0, 0) reads); computed once, by ${TILE_M}
+// invocations, so the gathers need no integer division.
+var<workgroup> rowBase : array<i32, ${TILE_M}>;
+var<workgroup> rowY : array<i32, ${TILE_M}>;
+var<workgroup> rowX : array<i32, ${TILE_M}>;
+// Per K value of the slice: its tap (jh, jw), channel co, filter offset.
+var<workgroup> sliceJh : array<i32, ${TILE_K}>;
+var<workgroup> sliceJw : array<i32, ${TILE_K}>;
+var<workgroup> sliceCo : array<i32, ${TILE_K}>;
+var<workgroup> sliceW : array<i32, ${TILE_K}>;
+
+fn main() {
+  let tx = i32(localId.x);
+  let ty = i32(localId.y);
+  let flat = ty * ${WG} + tx;
+  let n0 = i32(workgroupId.x) * ${TILE_N};
+  let m0 = i32(workgroupId.y) * ${TILE_M};
+  let phase = i32(workgroupId.z);
+  let py = phase / uniforms.strideW;
+  let px = phase % uniforms.strideW;
+  let iy0 = ((py - uniforms.padT) % uniforms.strideH + uniforms.strideH) % uniforms.strideH;
+  let ix0 = ((px - uniforms.padL) % uniforms.strideW + uniforms.strideW) % uniforms.strideW;
+  let qy = (iy0 + uniforms.padT - py) / uniforms.strideH;
+  let qx = (ix0 + uniforms.padL - px) / uniforms.strideW;
+  if (flat < ${TILE_M}) {
+    let m = m0 + flat;
+    let tX = m % uniforms.TX;
+    let r = m / uniforms.TX;
+    let tY = r % uniforms.TY;
+    let b = r / uniforms.TY;
+    // Rows past M, or whose pixel is past the input, read nothing.
+    let inside = m < uniforms.M && iy0 + uniforms.strideH * tY < uniforms.inH &&
+      ix0 + uniforms.strideW * tX < uniforms.inW;
+    rowBase[flat] = b * uniforms.outH * uniforms.outW * uniforms.outC;
+    rowY[flat] = select(-1073741824, qy + tY, inside);
+    rowX[flat] = qx + tX;
+  }
+  let mmA = flat % ${TILE_M};
+  let nB = n0 + flat % ${TILE_N};
+  var acc : array<vec4<f32>, 4>;
+  for (var i = 0; i < 4; i++) {
+    acc[i] = vec4<f32>(0.0);
+  }
+  for (var t = 0; t < uniforms.kTiles; t++) {
+    let k0 = t * ${TILE_K};
+    if (flat < ${TILE_K}) {
+      let k = k0 + flat;
+      let co = k % uniforms.outC;
+      let tap = k / uniforms.outC;
+      let jw = tap % uniforms.JW;
+      let jh = tap / uniforms.JW;
+      let kh = py + jh * uniforms.strideH;
+      let kw = px + jw * uniforms.strideW;
+      let valid = k < uniforms.K && kh < uniforms.fh && kw < uniforms.fw;
+      sliceJh[flat] = select(1073741824, jh, valid);
+      sliceJw[flat] = jw;
+      sliceCo[flat] = co;
+      sliceW[flat] = select(-1, (kh * uniforms.fw + kw) * uniforms.N * uniforms.outC + co, valid);
+    }
+    workgroupBarrier();
+    for (var r = 0; r < ${(TILE_M * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_M} + r * ${THREADS / TILE_M};
+      let oy = rowY[mmA] - sliceJh[kk];
+      let ox = rowX[mmA] - sliceJw[kk];
+      var v = 0.0;
+      if (oy >= 0 && oy < uniforms.outH && ox >= 0 && ox < uniforms.outW) {
+        v = dy[rowBase[mmA] + (oy * uniforms.outW + ox) * uniforms.outC + sliceCo[kk]];
+      }
+      tileA[kk][mmA] = v;
+    }
+    for (var r = 0; r < ${(TILE_N * TILE_K) / THREADS}; r++) {
+      let kk = flat / ${TILE_N} + r * ${THREADS / TILE_N};
+      var v = 0.0;
+      if (nB < uniforms.N && sliceW[kk] >= 0) {
+        v = W[sliceW[kk] + nB * uniforms.outC];
+      }
+      tileB[kk][flat % ${TILE_N}] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0; kk < ${TILE_K}; kk++) {
+      let bv = vec4<f32>(tileB[kk][tx * 4], tileB[kk][tx * 4 + 1],
+                         tileB[kk][tx * 4 + 2], tileB[kk][tx * 4 + 3]);
+      for (var i = 0; i < 4; i++) {
+        acc[i] = fma(vec4<f32>(tileA[kk][ty * 4 + i]), bv, acc[i]);
+      }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0; i < 4; i++) {
+    let m = m0 + ty * 4 + i;
+    let tX = m % uniforms.TX;
+    let r = m / uniforms.TX;
+    let tY = r % uniforms.TY;
+    let b = r / uniforms.TY;
+    let iy = iy0 + uniforms.strideH * tY;
+    let ix = ix0 + uniforms.strideW * tX;
+    if (m < uniforms.M && iy < uniforms.inH && ix < uniforms.inW) {
+      let base = ((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.N;
+      for (var j = 0; j < 4; j++) {
+        let n = n0 + tx * 4 + j;
+        if (n < uniforms.N) {
+          result[base + n] = acc[i][j];
+        }
+      }
+    }
+  }
+}
+`;
+  }
+}
+
+/** Inputs of `Conv2DBackpropInput`. */
+export interface Conv2DBackpropInputInputs {
+  /** Gradient of the convolution's output, `[batch, outH, outW, outC]`. */
+  dy: tf.TensorInfo;
+  /** The filter, `[fh, fw, inC, outC]`. */
+  filter: tf.TensorInfo;
+}
+
+/**
+ * The WebGPU `Conv2DBackpropInput` kernel function (channels-last float32;
+ * other layouts go to `fallback`, tfjs-webgpu's stock kernel).
+ */
+export function conv2DBackpropInputWebGpu(
+  args: {
+    inputs: Conv2DBackpropInputInputs;
+    backend: WebGpuBackendLike;
+    attrs: tf.Conv2DBackpropInputAttrs;
+  },
+  fallback?: tf.KernelFunc,
+): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs;
+  const { inputShape, strides, pad, dataFormat, dimRoundingMode } = attrs;
+  const format = backend_util.convertConv2DDataFormat(dataFormat);
+  if (format !== "channelsLast" || dy.dtype !== "float32") {
+    if (!fallback) {
+      throw new Error(
+        `p2p WebGPU Conv2DBackpropInput: only channels-last float32 is supported, received ${dataFormat} ${dy.dtype}`,
+      );
+    }
+    return fallback(
+      args as unknown as Parameters<tf.KernelFunc>[0],
+    ) as tf.TensorInfo;
+  }
+  const info = backend_util.computeConv2DInfo(
+    inputShape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    format,
+  );
+  const expected = [
+    info.batchSize,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+  ];
+  if (dy.shape.join(",") !== expected.join(",")) {
+    throw new Error(
+      `p2p WebGPU Conv2DBackpropInput: dy must have shape [${expected}] for input [${inputShape}] and filter [${filter.shape}], received [${dy.shape}]`,
+    );
+  }
+  const sh = info.strideHeight;
+  const sw = info.strideWidth;
+  const TY = Math.ceil(info.inHeight / sh);
+  const TX = Math.ceil(info.inWidth / sw);
+  const JH = Math.ceil(info.filterHeight / sh);
+  const JW = Math.ceil(info.filterWidth / sw);
+  const m = info.batchSize * TY * TX;
+  const n = info.inChannels;
+  const k = JH * JW * info.outChannels;
+  const program = new InputGradProgram([...inputShape], m, n, sh * sw);
+  const int = (v: number) => ({ type: "int32", data: [v] });
+  return backend.runWebGPUProgram(
+    program,
+    [dy, filter],
+    "float32",
+    [
+      m,
+      n,
+      k,
+      Math.ceil(k / TILE_K),
+      info.batchSize,
+      TY,
+      TX,
+      JW,
+      info.inHeight,
+      info.inWidth,
+      info.outHeight,
+      info.outWidth,
+      info.outChannels,
+      info.filterHeight,
+      info.filterWidth,
+      sh,
+      sw,
+      info.padInfo.top,
+      info.padInfo.left,
+    ].map(int),
+  );
+}

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { probeGpu, selectBackend } from "../select_backend.ts";
+import {
+  CONV_CASES,
+  type ConvCase,
+  FEW_OUTPUT_CHANNEL_CASES,
+} from "./conv_cases.ts";
+import { assertClose, type Outputs, randn } from "./test_util.ts";
+import { splitK } from "./webgpu_conv2d_backprop_filter.ts";
+import {
+  registerWebGpuKernels,
+  unregisterWebGpuKernels,
+  webGpuKernelsRegistered,
+} from "../webgpu_kernels.ts";
+
+tf.enableProdMode();
+
+/** Cases beyond the shared ones: more than one tile of each dimension, and split K. */
+const WEBGPU_CASES: ConvCase[] = [
+  {
+    name: "65 output channels, 3 tiles of rows (N, M > 64)",
+    x: [2, 9, 11, 5],
+    filter: [4, 4, 5, 65],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "split K: batch 3, one channel, non-square 40x27",
+    x: [3, 40, 27, 1],
+    filter: [4, 4, 1, 7],
+    strides: 1,
+    pad: "same",
+  },
+  {
+    name: "split K, stride 2, K not a multiple of 16",
+    x: [2, 61, 33, 3],
+    filter: [4, 4, 3, 9],
+    strides: 2,
+    pad: "same",
+  },
+];
+
+const gpu = await probeGpu();
+
+function dxOf(c: ConvCase): () => tf.Tensor[] {
+  return () => {
+    const filter = randn(c.filter, 2) as tf.Tensor4D;
+    const outShape =
+      tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, filter, c.strides, c.pad).shape;
+    const dy = randn(outShape, 3) as tf.Tensor4D;
+    return [
+      tf.engine().runKernel("Conv2DBackpropInput", { dy, filter }, {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        inputShape: c.x,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ];
+  };
+}
+
+function dwOf(c: ConvCase): () => tf.Tensor[] {
+  return () => {
+    const x = randn(c.x, 1) as tf.Tensor4D;
+    const filter = randn(c.filter, 2) as tf.Tensor4D;
+    const outShape = tf.conv2d(x, filter, c.strides, c.pad).shape;
+    const dy = randn(outShape, 3) as tf.Tensor4D;
+    return [
+      tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+        strides: c.strides,
+        pad: c.pad,
+        dataFormat: "NHWC",
+        filterShape: c.filter,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ];
+  };
+}
+
+async function run(backend: string, f: () => tf.Tensor[]): Promise<Outputs> {
+  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(f);
+  const values: Float32Array[] = [];
+  for (const t of outs) values.push(await t.data() as Float32Array);
+  const shapes = outs.map((t) => t.shape);
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
+  return { shapes, values };
+}
+
+Deno.test("splitK: splits only when the tiles are few and K is long", () => {
+  assert.deepEqual(splitK(4 * 4 * 512, 512, 4), { splits: 1, kPerSplit: 16 });
+  const first = splitK(48, 64, 128 * 128);
+  assert.ok(first.splits > 1 && first.kPerSplit % 16 === 0);
+  assert.ok(first.splits * first.kPerSplit >= 128 * 128);
+  assert.ok((first.splits - 1) * first.kPerSplit < 128 * 128);
+});
+
+Deno.test({
+  name:
+    "Conv2DBackpropFilter and Conv2DBackpropInput: p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+  ignore: gpu.adapter === null,
+  fn: async () => {
+    await selectBackend({ backend: "webgpu", log: null });
+    unregisterWebGpuKernels();
+    registerWebGpuKernels({ backpropInput: true });
+    assert.ok(
+      webGpuKernelsRegistered(),
+      "p2p's WebGPU kernels are not registered",
+    );
+    for (
+      const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
+    ) {
+      const expected = await run("cpu", dwOf(c));
+      const actual = await run("webgpu", dwOf(c));
+      assertClose(actual, expected, 1e-4, `dW ${c.name} [webgpu]`);
+      const expectedX = await run("cpu", dxOf(c));
+      const actualX = await run("webgpu", dxOf(c));
+      assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [webgpu]`);
+    }
+    // tf.grads through tf.conv2d reaches the same kernel.
+    const c = WEBGPU_CASES[1];
+    const f = () => {
+      const x = randn(c.x, 1) as tf.Tensor4D;
+      const filter = randn(c.filter, 2) as tf.Tensor4D;
+      const w = randn(tf.conv2d(x, filter, c.strides, c.pad).shape, 3);
+      return tf.grads((a: tf.Tensor, k: tf.Tensor) =>
+        tf.sum(
+          tf.mul(
+            tf.conv2d(a as tf.Tensor4D, k as tf.Tensor4D, c.strides, c.pad),
+            w,
+          ),
+        )
+      )([x, filter]);
+    };
+    assertClose(await run("webgpu", f), await run("cpu", f), 1e-4, "grads");
+  },
+});
