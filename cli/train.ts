@@ -113,10 +113,12 @@ export const TRAIN_FLAGS: FlagTable = {
     help:
       "Continue the run in --out from checkpoints/latest at its exact step.",
     alias: "continue_train",
+    default: false,
   },
   force: {
     type: "boolean",
     help: "Replace an earlier run in --out (only the files p2p wrote there).",
+    default: false,
   },
   epoch_count: {
     type: "string",
@@ -164,11 +166,9 @@ export function trainOptionsFromFlags(
     try {
       o[name] = checkOption(name, value);
     } catch (e) {
-      throw new UsageError(
-        `--${flag}${spec.reference ? ` (--${spec.reference})` : ""}: ${
-          (e as Error).message
-        }`,
-      );
+      const message = (e as Error).message.replace(/^\S+/, `--${flag}`)
+        .replace(/received .*$/, `received ${JSON.stringify(raw)}`);
+      throw new UsageError(message);
     }
   }
   o.resume = v.resume === true;
@@ -179,7 +179,8 @@ export function trainOptionsFromFlags(
     );
   }
   try {
-    if (!o.resume) networkConfigs(resolveTrainOptions(o as TrainOptions));
+    const { resume: _r, force: _f, ...options } = o;
+    if (!o.resume) networkConfigs(resolveTrainOptions(options));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
