@@ -445,7 +445,8 @@ async function main(): Promise<void> {
     engine = `tfjs-${choice.backend} ${tf.version.tfjs} on ${choice.adapter}`;
   }
   if (adam === "fused") {
-    engine += "; Adam: p2p Adam, fused where P2pAdamUpdate is registered (--adam fused)";
+    engine +=
+      "; Adam: p2p Adam, fused where P2pAdamUpdate is registered (--adam fused)";
   }
   const loadBefore = loadAverage();
   console.error(`p2p bench: ${engine}`);

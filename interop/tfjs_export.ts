@@ -9,7 +9,6 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { type LayersModel, modelArtifacts } from "@p2p/models";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */

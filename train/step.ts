@@ -15,7 +15,12 @@ import {
 } from "@p2p/layers";
 import type { LayersModel } from "@p2p/models";
 import { oneOf } from "@p2p/internal";
-import { Adam, type AdamState, optimizedWeights } from "./optimizer.ts";
+import {
+  type Adam,
+  type AdamState,
+  createAdam,
+  optimizedWeights,
+} from "./optimizer.ts";
 import {
   checkGanMode,
   type DiscriminatorOutputKind,
@@ -448,7 +453,7 @@ function contextOf(
   options: ResolvedTrainerOptions,
 ): StepContext {
   const adam = () =>
-    new Adam({
+    createAdam({
       lr: options.lr,
       beta1: options.beta1,
       beta2: options.beta2,

@@ -9,7 +9,6 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
 import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
 
 /** Name of the fused update kernel. */
