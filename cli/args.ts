@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
@@ -120,10 +121,12 @@ export function parseFlags(
       );
     }
     const v = raw[name] ?? (f.alias ? raw[f.alias] : undefined) ?? f.default;
-    if (f.choices && typeof v === "string" && !f.choices.includes(v)) {
-      throw new UsageError(
-        `--${name} must be one of ${f.choices.join(", ")}, received "${v}"`,
-      );
+    if (f.choices && typeof v === "string") {
+      try {
+        oneOf(`--${name}`, v, f.choices);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
     }
     values[name] = v;
   }

@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import { type LayersModel, modelArtifacts } from "@p2p/models";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
@@ -163,13 +164,7 @@ export async function tfjsArtifacts(
   options: TfjsExportOptions = {},
 ): Promise<TfjsArtifacts> {
   const quantize = options.quantize ?? "none";
-  if (!QUANTIZATIONS.includes(quantize)) {
-    throw new RangeError(
-      `quantize must be one of ${
-        QUANTIZATIONS.join(", ")
-      }, received "${quantize}"`,
-    );
-  }
+  oneOf("quantize", quantize, QUANTIZATIONS);
   const shardBytes = options.shardBytes ?? 4 * 1024 * 1024;
   const a = await modelArtifacts(model);
   const weightData = a.weights;

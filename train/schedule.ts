@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 
 /** The schedule policy (the reference's `--lr_policy`). */
 export type SchedulePolicy = "linear" | "step" | "cosine";
@@ -82,7 +83,11 @@ export function learningRateAt(
   epoch: number,
   options: ScheduleOptions = {},
 ): number {
-  const policy = options.policy ?? "linear";
+  const policy = oneOf(
+    "schedule policy",
+    options.policy ?? "linear",
+    SCHEDULE_POLICIES,
+  );
   const lr = check(options.lr ?? 2e-4, "lr", 0);
   const epochs = check(options.epochs ?? 100, "epochs", 0);
   const epochsDecay = check(options.epochsDecay ?? 100, "epochsDecay", 0);
@@ -102,12 +107,6 @@ export function learningRateAt(
       const tMax = Math.max(1, epochs);
       return lr * (1 + Math.cos(Math.PI * e / tMax)) / 2;
     }
-    default:
-      throw new RangeError(
-        `schedule policy must be one of ${
-          SCHEDULE_POLICIES.join(", ")
-        }, received "${policy}"`,
-      );
   }
 }
 
