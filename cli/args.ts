@@ -96,7 +96,7 @@ export function parseFlags(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options,
       strict: true,
       allowPositionals: false,
@@ -131,6 +131,24 @@ export function parseFlags(
     values[name] = v;
   }
   return values;
+}
+
+/** `--flag -1` → `--flag=-1` for string flags, as the reference's argparse reads it. */
+function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    if (
+      options[name]?.type === "string" && i + 1 < args.length &&
+      /^-\d/.test(args[i + 1])
+    ) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 /** The flags of `flags` that `args` gives, by their table name (an alias counts as its flag). */

@@ -127,6 +127,26 @@ export interface TrainHooks {
   onEpochEnd?: (epoch: number, seconds: number) => void;
   /** Human-readable notes (checkpoints written, resume details). */
   onMessage?: (line: string) => void;
+  /**
+   * After each checkpoint is written (`latest` and `epoch_<n>`): the hook
+   * where the reference's `latest_net_G.pth` / `<n>_net_G.pth` are written
+   * beside it for `--name` runs (interop's reference checkpoint functions).
+   */
+  onCheckpoint?: (saved: SavedCheckpoint) => void | Promise<void>;
+}
+
+/** A checkpoint just written (handed to `TrainHooks.onCheckpoint`). */
+export interface SavedCheckpoint {
+  /** Its directory. */
+  dir: string;
+  /** `latest`, or the epoch of an `epoch_<n>` checkpoint. */
+  label: "latest" | number;
+  /** Steps done. */
+  step: number;
+  /** The generator (do not dispose). */
+  generator: LayersModel;
+  /** The discriminator (do not dispose). */
+  discriminator: LayersModel;
 }
 
 /** A NaN or infinite loss stopped training; the last good checkpoint is kept. */
@@ -399,6 +419,13 @@ async function save(
     dropout: run.trainer.dropout.state(),
   });
   if (dir === run.latestDir) run.lastSaved = { dir, step: run.step };
+  await run.hooks.onCheckpoint?.({
+    dir,
+    label: dir === run.latestDir ? "latest" : epoch,
+    step: run.step,
+    generator: run.trainer.generator,
+    discriminator: run.trainer.discriminator,
+  });
 }
 
 function stopRequested(run: Run): boolean {
