@@ -1,8 +1,9 @@
 /**
  * `@p2p/data`: paired image data for pix2pix.
  *
- * - Image I/O: PNG and JPEG in, PNG out (written atomically); 8-bit
- *   {@linkcode Pixels} to and from tensors in [-1, 1] (RGB or grey).
+ * - Image I/O (`image.ts`, `png.ts`): PNG and JPEG in, PNG out (written
+ *   atomically); 8-bit {@linkcode Pixels} to and from tensors in [-1, 1]
+ *   (RGB or grey; {@linkcode ImageTensor} / {@linkcode ImageBatch}).
  * - Paired data sets ({@linkcode pairedDataset}): a folder of AB images or
  *   `A/` + `B/` folders, `train/`/`val/`/`test/` splits, `AtoB`/`BtoA`, every
  *   file validated up front, decoded images cached as typed arrays.
