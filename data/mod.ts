@@ -21,9 +21,9 @@
  * const ds = embeddedDataset("facades", { count: 4, size: 32 });
  * const rng = createRng(7);
  * for await (const batch of ds.batches({ batchSize: 2, rng, jitter: true })) {
- *   console.log(batch.names, batch.a.shape, batch.b.shape); // [2, 32, 32, 3] each
- *   batch.a.dispose();
- *   batch.b.dispose();
+ *   console.log(batch.names, batch.input.shape, batch.target.shape); // [2, 32, 32, 3] each
+ *   batch.input.dispose();
+ *   batch.target.dispose();
  * }
  * console.log(FACADE_PALETTE[2].name); // "window"
  * ```

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { oneOf } from "@p2p/internal";
+import { concatBytes, oneOf } from "@p2p/internal";
 import { type LayersModel, modelArtifacts } from "@p2p/models";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
@@ -200,13 +200,8 @@ export async function tfjsArtifacts(
     }
     entries.push(entry);
   }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
+  const all = concatBytes(parts);
+  const total = all.length;
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => ({
     name: `group1-shard${i + 1}of${count}.bin`,

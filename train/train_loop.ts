@@ -22,7 +22,7 @@ import { createRng, type Rng, shuffledIndices } from "@p2p/data";
 import { exists, integerIn, writeTextFileAtomic } from "@p2p/internal";
 import {
   disposeOptimizerState,
-  type EpochProgress,
+  type EpochPosition,
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
@@ -199,7 +199,7 @@ interface Run {
   epoch: number;
   step: number;
   /** Where a resumed run stands inside `epoch`. */
-  position: EpochProgress | null;
+  position: EpochPosition | null;
   totalEpochs: number;
   stepsPerEpoch: number;
   maxSteps: number;
@@ -380,7 +380,7 @@ function startOf(run: Run, resumedFrom: string | null): TrainStart {
 async function saveMissedEpoch(
   run: Run,
   epoch: number,
-  position: EpochProgress | null,
+  position: EpochPosition | null,
 ): Promise<void> {
   if (position !== null || epoch < 1) return;
   if (epoch % run.o.saveEvery !== 0 && epoch !== run.totalEpochs) return;
@@ -393,7 +393,7 @@ async function saveMissedEpoch(
 async function save(
   run: Run,
   dir: string,
-  position: EpochProgress | null,
+  position: EpochPosition | null,
   epoch = run.epoch,
 ): Promise<void> {
   const stored: Record<string, unknown> = { ...run.o };
@@ -472,9 +472,9 @@ async function runEpoch(run: Run): Promise<"done" | "stopped"> {
     });
     let losses: StepLosses;
     try {
-      losses = await run.trainer.step(batch.a, batch.b);
+      losses = await run.trainer.step(batch.input, batch.target);
     } finally {
-      tf.dispose([batch.a, batch.b]);
+      tf.dispose([batch.input, batch.target]);
     }
     done++;
     await afterStep(run, losses, lr, done);
