@@ -14,7 +14,7 @@
  * @module
  */
 import { integerIn, numberIn, oneOf, received } from "@p2p/internal";
-import { DATASET_NAMES } from "@p2p/data";
+import { DATASET_NAMES, PREPROCESS_MODES } from "@p2p/data";
 import { PRESET_NAMES } from "@p2p/models";
 import { GAN_MODES } from "./losses.ts";
 import { SCHEDULE_POLICIES } from "./schedule.ts";
@@ -124,13 +124,7 @@ export const TRAIN_OPTIONS = {
   preprocess: {
     kind: "choice",
     default: "resize_and_crop",
-    choices: [
-      "resize_and_crop",
-      "crop",
-      "scale_width",
-      "scale_width_and_crop",
-      "none",
-    ],
+    choices: PREPROCESS_MODES,
     reference: "preprocess",
     metavar: "P",
     help: "Jitter: resize to --load-size then random crop to --size, ...",

@@ -236,9 +236,14 @@ async function networksAndState(options: TrainOptions, latestDir: string) {
     );
     return { o, configs, trainer, rng: createRng(o.seed), ckpt: null };
   }
-  const ckpt = await loadCheckpoint(latestDir).catch((e) => {
+  const ckpt = await loadCheckpoint(latestDir).catch(async (e) => {
+    // Where a run of the reference (`DIR/NAME/latest_net_G.pth`) is to be continued.
+    const reference = `${options.out}/latest_net_G.pth`;
+    const hint = await exists(reference)
+      ? `; ${reference} is the reference's, which --continue_train cannot read yet (interop's reference checkpoints)`
+      : "";
     throw new Error(
-      `--resume: cannot read ${latestDir}: ${(e as Error).message}`,
+      `--resume: cannot read ${latestDir}: ${(e as Error).message}${hint}`,
     );
   });
   if (!ckpt.discriminator) {
