@@ -87,7 +87,6 @@ export const FIXED_REFERENCE_FLAGS: Readonly<Record<string, string>> = {
   dataset_mode: "aligned",
   pool_size: "0",
   phase: "train",
-  epoch: "latest",
 };
 
 /** The flags of `deno task train`, derived from the options table. */
@@ -121,6 +120,13 @@ export const TRAIN_FLAGS: FlagTable = {
     type: "boolean",
     help: "Replace an earlier run in --out (only the files p2p wrote there).",
     default: false,
+  },
+  epoch: {
+    type: "string",
+    help:
+      "With --continue_train: continue from checkpoints/epoch_<N> instead of latest.",
+    default: "latest",
+    metavar: "N",
   },
   epoch_count: {
     type: "string",
@@ -174,6 +180,18 @@ export function trainOptionsFromFlags(
     }
   }
   o.resume = v.resume === true;
+  if (given.has("epoch") && v.epoch !== "latest") {
+    const n = Number(v.epoch);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(
+        `--epoch must be latest or an epoch number ≥ 1, received "${v.epoch}"`,
+      );
+    }
+    if (!o.resume) {
+      throw new UsageError(`--epoch ${n} needs --continue_train (or --resume)`);
+    }
+    o.resumeEpoch = n;
+  }
   o.force = v.force === true;
   if (given.has("epoch_count") && v.epoch_count !== "1" && !o.resume) {
     throw new UsageError(

@@ -79,6 +79,14 @@ Deno.test("the reference's pix2pix train.py command lines run as deno task train
     const r = await deno(root, `${README} --continue_train`, more);
     assert.equal(r.code, 0, r.err + r.out);
     assert.match(r.out, /resuming/);
+    // --epoch N continues from the kept epoch_N instead of latest.
+    const again = await deno(
+      root,
+      `${README} --continue_train --epoch 1`,
+      more,
+    );
+    assert.equal(again.code, 0, again.err + again.out);
+    assert.match(again.out, /resuming .*checkpoints\/epoch_1/);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -61,6 +61,8 @@ import type { TrainProgress } from "./progress.ts";
 export type TrainOptions = Partial<ResolvedTrainOptions> & {
   /** Continue the run in `out` from `checkpoints/latest`, at the exact step it stopped. @default false */
   resume?: boolean;
+  /** With `resume`: the checkpoint to continue from, `latest` or an epoch whose `epoch_<n>` was kept (the reference's `--epoch`). @default "latest" */
+  resumeEpoch?: "latest" | number;
   /** Replace an earlier run in `out` (only the files p2p wrote, once the new run has started). @default false */
   force?: boolean;
   /** Stop (saving `latest`) once the run has done this many steps in all. @default Infinity */
@@ -225,7 +227,7 @@ function totalSteps(run: Run): number {
 }
 
 /** Networks and trainer of a fresh run, or of the checkpoint a resumed run continues. */
-async function networksAndState(options: TrainOptions, latestDir: string) {
+async function networksAndState(options: TrainOptions, resumeDir: string) {
   if (!options.resume) {
     const o = resolveTrainOptions(stripCallOptions(options));
     const configs = networkConfigs(o);
@@ -236,14 +238,14 @@ async function networksAndState(options: TrainOptions, latestDir: string) {
     );
     return { o, configs, trainer, rng: createRng(o.seed), ckpt: null };
   }
-  const ckpt = await loadCheckpoint(latestDir).catch(async (e) => {
+  const ckpt = await loadCheckpoint(resumeDir).catch(async (e) => {
     // Where a run of the reference (`DIR/NAME/latest_net_G.pth`) is to be continued.
     const reference = `${options.out}/latest_net_G.pth`;
     const hint = await exists(reference)
       ? `; ${reference} is the reference's, which --continue_train cannot read yet (interop's reference checkpoints)`
       : "";
     throw new Error(
-      `--resume: cannot read ${latestDir}: ${(e as Error).message}${hint}`,
+      `--resume: cannot read ${resumeDir}: ${(e as Error).message}${hint}`,
     );
   });
   if (!ckpt.discriminator) {
@@ -289,9 +291,12 @@ async function setUp(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
     recipe: undefined,
   }).out!;
   const latestDir = `${out}/checkpoints/latest`;
+  const from = options.resumeEpoch ?? "latest";
   const { o, configs, trainer, rng, ckpt } = await networksAndState(
     { ...options, out },
-    latestDir,
+    from === "latest"
+      ? latestDir
+      : `${out}/checkpoints/epoch_${integerIn("resumeEpoch", from, 1)}`,
   );
   const data = await openRunData(o);
   const position = ckpt?.config.progress ?? null;
@@ -694,7 +699,14 @@ export async function train(
 function stripCallOptions(
   options: TrainOptions,
 ): Partial<ResolvedTrainOptions> {
-  const { resume: _r, force: _f, maxSteps: _m, signal: _s, ...rest } = options;
+  const {
+    resume: _r,
+    resumeEpoch: _e,
+    force: _f,
+    maxSteps: _m,
+    signal: _s,
+    ...rest
+  } = options;
   return rest;
 }
 
