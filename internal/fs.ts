@@ -34,6 +34,31 @@ async function writeAllSynced(file: Deno.FsFile, bytes: Uint8Array) {
   await file.sync();
 }
 
+/**
+ * Writes `bytes` to a new file `path` (refused if it exists) and flushes it
+ * to the disk: for files inside a temporary folder that is renamed into
+ * place as a whole. Errors name `path` (and say so for a full disk).
+ */
+export async function writeNewFileSynced(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  try {
+    const file = await Deno.open(path, {
+      write: true,
+      createNew: true,
+      mode: 0o644,
+    });
+    try {
+      await writeAllSynced(file, bytes);
+    } finally {
+      file.close();
+    }
+  } catch (e) {
+    throw new Error(writeFailure(path, e));
+  }
+}
+
 /** Creates the folder that will hold `path`, if it has one. */
 export async function ensureParent(path: string): Promise<void> {
   const clean = path.replace(/\/+$/, "");

@@ -38,7 +38,7 @@ import {
   exists,
   TEMP_MARK,
   tempPathFor,
-  writeFileAtomic,
+  writeNewFileSynced,
 } from "@p2p/internal";
 import type { AdamState } from "./optimizer.ts";
 import type { OptimizerState, Trainer } from "./step.ts";
@@ -374,7 +374,7 @@ async function replaceDir(
           recursive: true,
         });
       }
-      await writeFileAtomic(`${tmp}/${name}`, bytes());
+      await writeNewFileSynced(`${tmp}/${name}`, bytes());
     }
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
