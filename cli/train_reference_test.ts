@@ -57,7 +57,14 @@ Deno.test("the reference's pix2pix train.py command lines run as deno task train
       seed: 1,
     });
     for (const [i, line] of [README, SCRIPT_LINE].entries()) {
-      const extra = i === 0 ? TINY : [...TINY, "--display_id", "-1", "--force"];
+      const extra = i === 0 ? TINY : [
+        ...TINY,
+        "--display_id",
+        "-1",
+        "--init_type",
+        "kaiming",
+        "--force",
+      ];
       const r = await deno(root, line, extra);
       assert.equal(r.code, 0, `${line}\n${r.err}${r.out}`);
       assert.match(r.out, /completed at step \d+\/\d+/);
@@ -72,6 +79,7 @@ Deno.test("the reference's pix2pix train.py command lines run as deno task train
       assert.ok((await Deno.stat(`${dir}/index.html`)).isFile);
       if (i === 1) {
         assert.match(r.out, /ignoring --display_id/);
+        assert.equal(config.train.initType, "kaiming");
       }
     }
     // --continue_train with one more epoch continues the run.

@@ -29,4 +29,5 @@ export * from "./presets.ts";
 export * from "./inference.ts";
 export * from "./metrics.ts";
 export * from "./serialize.ts";
+export * from "./init_weights.ts";
 export type { NormKind, SymbolicTensor, Tensor, Tensor4D } from "@p2p/layers";

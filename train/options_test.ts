@@ -36,6 +36,14 @@ Deno.test("options: defaults, resume rules and validation all come from the one 
     () => resolveTrainOptions({ epochs: 0, epochsDecay: 0 }),
     /epochs \+ epochsDecay must be at least 1/,
   );
+  assert.equal(
+    resolveTrainOptions({ initType: "orthogonal" }).initType,
+    "orthogonal",
+  );
+  assert.throws(
+    () => resolveTrainOptions({ initGain: 0 }),
+    /initGain must be a number ≥ 0.000001, received 0/,
+  );
   const named = resolveTrainOptions({ data: "d", name: "x" });
   assert.equal(named.out, "checkpoints/x");
   assert.equal(resolveTrainOptions({}).out, "runs/facades");

@@ -16,6 +16,7 @@ import {
   buildGenerator,
   type DiscriminatorConfig,
   type GeneratorConfig,
+  initializeWeights,
   type LayersModel,
 } from "@p2p/models";
 import { createRng, type Rng, shuffledIndices } from "@p2p/data";
@@ -231,11 +232,15 @@ async function networksAndState(options: TrainOptions, resumeDir: string) {
   if (!options.resume) {
     const o = resolveTrainOptions(stripCallOptions(options));
     const configs = networkConfigs(o);
-    const trainer = createTrainer(
-      buildGenerator(configs.generator),
-      buildDiscriminator(configs.discriminator),
-      trainerOptions(o),
-    );
+    const generator = buildGenerator(configs.generator);
+    const discriminator = buildDiscriminator(configs.discriminator);
+    if (o.initType !== "normal" || o.initGain !== 0.02) {
+      // The builders draw normal(0.02), the reference's default, already.
+      const init = { type: o.initType, gain: o.initGain };
+      initializeWeights(generator, { ...init, seed: o.seed });
+      initializeWeights(discriminator, { ...init, seed: o.seed + 1 });
+    }
+    const trainer = createTrainer(generator, discriminator, trainerOptions(o));
     return { o, configs, trainer, rng: createRng(o.seed), ckpt: null };
   }
   const ckpt = await loadCheckpoint(resumeDir).catch(async (e) => {
