@@ -44,18 +44,23 @@ export async function writeNewFileSynced(
   bytes: Uint8Array,
 ): Promise<void> {
   try {
-    const file = await Deno.open(path, {
-      write: true,
-      createNew: true,
-      mode: 0o644,
-    });
-    try {
-      await writeAllSynced(file, bytes);
-    } finally {
-      file.close();
-    }
+    await createSynced(path, bytes);
   } catch (e) {
     throw new Error(writeFailure(path, e));
+  }
+}
+
+/** Creates `path` (refused if it exists) holding `bytes`, flushed to the disk. */
+async function createSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, {
+    write: true,
+    createNew: true,
+    mode: 0o644,
+  });
+  try {
+    await writeAllSynced(file, bytes);
+  } finally {
+    file.close();
   }
 }
 
@@ -78,16 +83,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const tmp = tempPathFor(path);
   try {
-    const file = await Deno.open(tmp, {
-      write: true,
-      createNew: true,
-      mode: 0o644,
-    });
-    try {
-      await writeAllSynced(file, bytes);
-    } finally {
-      file.close();
-    }
+    await createSynced(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});
