@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import {
@@ -148,7 +149,7 @@ export function parseFlags(
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options,
       strict: true,
       allowPositionals: false,
@@ -173,16 +174,36 @@ export function parseFlags(
       );
     }
     const v = raw[name] ?? (f.alias ? raw[f.alias] : undefined) ?? f.default;
-    if (f.choices && typeof v === "string" && !f.choices.includes(v)) {
-      throw new UsageError(
-        `--${name} must be one of ${f.choices.join(", ")}, received "${v}"`,
-      );
+    if (f.choices && typeof v === "string") {
+      try {
+        oneOf(`--${name}`, v, f.choices);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
     }
     values[name] = f.path && typeof v === "string" && v !== ""
       ? resolveUserPath(v)
       : v;
   }
   return values;
+}
+
+/** `--flag -1` → `--flag=-1` for string flags, as the reference's argparse reads it. */
+function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    if (
+      options[name]?.type === "string" && i + 1 < args.length &&
+      /^-\d/.test(args[i + 1])
+    ) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 /** The flags of `flags` that `args` gives, by their table name (an alias counts as its flag). */

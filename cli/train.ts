@@ -29,6 +29,8 @@ import {
   type TrainOptionName,
   type TrainOptions,
   type TrainProgress,
+  type TrainResult,
+  type TrainStart,
 } from "@p2p/train";
 import {
   BACKEND_FLAGS,
@@ -86,7 +88,6 @@ export const FIXED_REFERENCE_FLAGS: Readonly<Record<string, string>> = {
   dataset_mode: "aligned",
   pool_size: "0",
   phase: "train",
-  epoch: "latest",
 };
 
 /** The flags of `deno task train`, derived from the options table. */
@@ -114,10 +115,19 @@ export const TRAIN_FLAGS: FlagTable = {
     help:
       "Continue the run in --out from checkpoints/latest at its exact step.",
     alias: "continue_train",
+    default: false,
   },
   force: {
     type: "boolean",
     help: "Replace an earlier run in --out (only the files p2p wrote there).",
+    default: false,
+  },
+  epoch: {
+    type: "string",
+    help:
+      "With --continue_train: continue from checkpoints/epoch_<N> instead of latest.",
+    default: "latest",
+    metavar: "N",
   },
   epoch_count: {
     type: "string",
@@ -165,14 +175,24 @@ export function trainOptionsFromFlags(
     try {
       o[name] = checkOption(name, value);
     } catch (e) {
-      throw new UsageError(
-        `--${flag}${spec.reference ? ` (--${spec.reference})` : ""}: ${
-          (e as Error).message
-        }`,
-      );
+      const message = (e as Error).message.replace(/^\S+/, `--${flag}`)
+        .replace(/received .*$/, `received ${JSON.stringify(raw)}`);
+      throw new UsageError(message);
     }
   }
   o.resume = v.resume === true;
+  if (given.has("epoch") && v.epoch !== "latest") {
+    const n = Number(v.epoch);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(
+        `--epoch must be latest or an epoch number ≥ 1, received "${v.epoch}"`,
+      );
+    }
+    if (!o.resume) {
+      throw new UsageError(`--epoch ${n} needs --continue_train (or --resume)`);
+    }
+    o.resumeEpoch = n;
+  }
   o.force = v.force === true;
   if (given.has("epoch_count") && v.epoch_count !== "1" && !o.resume) {
     throw new UsageError(
@@ -180,7 +200,8 @@ export function trainOptionsFromFlags(
     );
   }
   try {
-    if (!o.resume) networkConfigs(resolveTrainOptions(o as TrainOptions));
+    const { resume: _r, force: _f, ...options } = o;
+    if (!o.resume) networkConfigs(resolveTrainOptions(options));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -251,6 +272,69 @@ function progressPrinter(terminal: boolean) {
   };
 }
 
+/** The two lines printed when a run starts. */
+function startLines(s: TrainStart): string[] {
+  const o = s.options;
+  return [
+    `p2p: ${
+      s.resumedFrom ? `resuming ${s.resumedFrom} at step ${s.step}` : "training"
+    } on ${
+      o.data ?? `embedded ${o.dataset}`
+    } (${s.trainPairs} pairs, ${s.heldOutPairs} ${
+      s.heldOutIsSeparate ? "held out" : "training pairs for evaluation"
+    }), ${o.preset} ${o.generator}${
+      o.depth ? ` (depth ${o.depth})` : ""
+    } at ${o.size}×${o.size}, ngf ${o.ngf}, ndf ${o.ndf} (G ${
+      (s.generatorParams / 1e6).toFixed(2)
+    } M, D ${(s.discriminatorParams / 1e6).toFixed(2)} M parameters)`,
+    `p2p: ${o.epochs} + ${o.epochsDecay} epochs × ${s.stepsPerEpoch} steps = ${s.totalSteps} steps, batch ${o.batch}, ${o.ganMode} GAN, λ L1 ${o.lambdaL1}; output in ${o.out}/`,
+  ];
+}
+
+/** The lines printed when a run ends. */
+function resultLines(result: TrainResult): string[] {
+  const lines = [
+    `p2p: ${result.status} at step ${result.step}/${result.totalSteps} in ${
+      formatDuration(result.seconds)
+    }; checkpoint ${result.checkpoint}; samples and plot in ${result.out}/index.html`,
+  ];
+  const e = result.evaluation;
+  if (e) {
+    const where = e.heldOut
+      ? "held-out"
+      : "training (the data has no val/ or test/ split)";
+    lines.push(
+      `p2p: ${where} L1 over ${e.pairs} pairs: model ${
+        e.modelL1.toFixed(4)
+      }, always-the-mean-training-target baseline ${
+        e.baselineL1.toFixed(4)
+      }; ratio ${e.ratio.toFixed(3)} (${e.ratio <= 0.8 ? "≤" : ">"} 0.8)`,
+    );
+  }
+  return lines;
+}
+
+/** Ctrl-C stops after the current step; a second quits at once. */
+function interruptOnSigint(controller: AbortController): () => void {
+  let interrupts = 0;
+  const onInterrupt = () => {
+    interrupts++;
+    if (interrupts > 1) Deno.exit(130);
+    controller.abort();
+    console.error(
+      "\np2p: stopping after this step and saving checkpoints/latest (Ctrl-C again to quit now)",
+    );
+  };
+  try {
+    Deno.addSignalListener("SIGINT", onInterrupt);
+  } catch { /* signals unsupported here */ }
+  return () => {
+    try {
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+    } catch { /* ignore */ }
+  };
+}
+
 async function main(): Promise<void> {
   const args = Deno.args;
   const v = parseFlags(args, USAGE, TRAIN_FLAGS);
@@ -275,45 +359,12 @@ async function main(): Promise<void> {
       "the wasm backend has no Conv2DBackpropFilter kernel in this build, so it cannot train; use --backend cpu",
     );
   }
-
   const controller = new AbortController();
-  let interrupts = 0;
-  const onInterrupt = () => {
-    interrupts++;
-    if (interrupts > 1) Deno.exit(130);
-    controller.abort();
-    console.error(
-      "\np2p: stopping after this step and saving checkpoints/latest (Ctrl-C again to quit now)",
-    );
-  };
-  try {
-    Deno.addSignalListener("SIGINT", onInterrupt);
-  } catch { /* signals unsupported here */ }
-
+  const stopListening = interruptOnSigint(controller);
   const out = progressPrinter(Deno.stdout.isTerminal());
   try {
     const result = await train({ ...options, signal: controller.signal }, {
-      onStart: (s) => {
-        const o = s.options;
-        out.message(
-          `p2p: ${
-            s.resumedFrom
-              ? `resuming ${s.resumedFrom} at step ${s.step}`
-              : "training"
-          } on ${
-            o.data ?? `embedded ${o.dataset}`
-          } (${s.trainPairs} pairs, ${s.heldOutPairs} ${
-            s.heldOutIsSeparate ? "held out" : "training pairs for evaluation"
-          }), ${o.preset} ${o.generator}${
-            o.depth ? ` (depth ${o.depth})` : ""
-          } at ${o.size}×${o.size}, ngf ${o.ngf}, ndf ${o.ndf} (G ${
-            (s.generatorParams / 1e6).toFixed(2)
-          } M, D ${(s.discriminatorParams / 1e6).toFixed(2)} M parameters)`,
-        );
-        out.message(
-          `p2p: ${o.epochs} + ${o.epochsDecay} epochs × ${s.stepsPerEpoch} steps = ${s.totalSteps} steps, batch ${o.batch}, ${o.ganMode} GAN, λ L1 ${o.lambdaL1}; output in ${o.out}/`,
-        );
-      },
+      onStart: (s) => startLines(s).forEach((l) => out.message(l)),
       onStep: (p) => out.step(p),
       onMessage: (m) => out.message(`p2p: ${m}`),
     });
@@ -321,29 +372,10 @@ async function main(): Promise<void> {
     if (result.status === "stopped" && controller.signal.aborted) {
       Deno.exitCode = 130;
     }
-    console.log(
-      `p2p: ${result.status} at step ${result.step}/${result.totalSteps} in ${
-        formatDuration(result.seconds)
-      }; checkpoint ${result.checkpoint}; samples and plot in ${result.out}/index.html`,
-    );
-    const e = result.evaluation;
-    if (e) {
-      const where = e.heldOut
-        ? "held-out"
-        : "training (the data has no val/ or test/ split)";
-      console.log(
-        `p2p: ${where} L1 over ${e.pairs} pairs: model ${
-          e.modelL1.toFixed(4)
-        }, always-the-mean-training-target baseline ${
-          e.baselineL1.toFixed(4)
-        }; ratio ${e.ratio.toFixed(3)} (${e.ratio <= 0.8 ? "≤" : ">"} 0.8)`,
-      );
-    }
+    for (const line of resultLines(result)) console.log(line);
   } finally {
     out.done();
-    try {
-      Deno.removeSignalListener("SIGINT", onInterrupt);
-    } catch { /* ignore */ }
+    stopListening();
   }
 }
 

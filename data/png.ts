@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "@p2p/internal";
 import { inflateSync } from "node:zlib";
 import { MAX_PIXELS_ENV, maxPixelsFromEnv } from "./image_size.ts";
 
@@ -235,15 +236,8 @@ export function decodePng(
   if (idat.length === 0) throw new Error("corrupt PNG: no IDAT chunk");
   let packed: Uint8Array;
   try {
-    const total = idat.reduce((s, c) => s + c.length, 0);
-    const joined = new Uint8Array(total);
-    let p = 0;
-    for (const c of idat) {
-      joined.set(c, p);
-      p += c.length;
-    }
     // Never inflate past what the declared size needs (a zip bomb in IDAT).
-    const out = inflateSync(joined, {
+    const out = inflateSync(concatBytes(idat), {
       maxOutputLength: packedLength(w, h, SAMPLES[color] * depth, interlace),
     });
     packed = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);

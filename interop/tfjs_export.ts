@@ -10,7 +10,12 @@
  * @module
  */
 import { type LayersModel, modelArtifacts } from "@p2p/models";
-import { ARTEFACT_KINDS, writeArtefactDir } from "@p2p/internal";
+import {
+  ARTEFACT_KINDS,
+  concatBytes,
+  oneOf,
+  writeArtefactDir,
+} from "@p2p/internal";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
 export type Quantization = "none" | "float16" | "uint8";
@@ -164,13 +169,7 @@ export async function tfjsArtifacts(
   options: TfjsExportOptions = {},
 ): Promise<TfjsArtifacts> {
   const quantize = options.quantize ?? "none";
-  if (!QUANTIZATIONS.includes(quantize)) {
-    throw new RangeError(
-      `quantize must be one of ${
-        QUANTIZATIONS.join(", ")
-      }, received "${quantize}"`,
-    );
-  }
+  oneOf("quantize", quantize, QUANTIZATIONS);
   const shardBytes = options.shardBytes ?? 4 * 1024 * 1024;
   const a = await modelArtifacts(model);
   const weightData = a.weights;
@@ -206,13 +205,8 @@ export async function tfjsArtifacts(
     }
     entries.push(entry);
   }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
+  const all = concatBytes(parts);
+  const total = all.length;
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => ({
     name: `group1-shard${i + 1}of${count}.bin`,

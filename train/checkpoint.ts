@@ -33,7 +33,13 @@ import {
 } from "@p2p/models";
 import type { DropoutState } from "@p2p/layers";
 import type { RngState } from "@p2p/data";
-import { exists, TEMP_MARK, tempPathFor, writeFileAtomic } from "@p2p/internal";
+import {
+  concatBytes,
+  exists,
+  TEMP_MARK,
+  tempPathFor,
+  writeNewFileSynced,
+} from "@p2p/internal";
 import type { AdamState } from "./optimizer.ts";
 import type { OptimizerState, Trainer } from "./step.ts";
 
@@ -61,7 +67,7 @@ export interface CheckpointData {
 }
 
 /** Where a run stands inside its current epoch (for exact resume). */
-export interface EpochProgress {
+export interface EpochPosition {
   /** Batches done in `epoch`. */
   batchesDone: number;
   /** Pair indices of `epoch` in visiting order. */
@@ -86,8 +92,8 @@ export interface CheckpointConfig {
   epoch: number;
   /** Optimisation steps done in the whole run. */
   step: number;
-  /** Progress inside `epoch`; `null` when `epoch` is complete. */
-  progress: EpochProgress | null;
+  /** The position inside `epoch` (the field keeps its format-1 name); `null` when `epoch` is complete. */
+  progress: EpochPosition | null;
   /** The data RNG's state after the last step. */
   rng: RngState | null;
   /** The dropout mask generator's state after the last step. */
@@ -117,7 +123,7 @@ export interface CheckpointState {
   /** Steps done. @default 0 */
   step?: number;
   /** Progress in `epoch`. @default null */
-  progress?: EpochProgress | null;
+  progress?: EpochPosition | null;
   /** Data RNG state. @default null */
   rng?: RngState | null;
   /** Dropout state. @default null */
@@ -368,7 +374,7 @@ async function replaceDir(
           recursive: true,
         });
       }
-      await writeFileAtomic(`${tmp}/${name}`, bytes());
+      await writeNewFileSynced(`${tmp}/${name}`, bytes());
     }
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
@@ -529,12 +535,7 @@ async function readWeights(
       group.weights,
       "model.json",
     );
-    const joined = new Uint8Array(total);
-    let off = 0;
-    for (const b of buffers) {
-      joined.set(b, off);
-      off += b.length;
-    }
+    const joined = concatBytes(buffers);
     const tensors = tf.io.decodeWeights(joined.buffer, group.weights);
     for (const [k, t] of Object.entries(tensors)) out.set(k, t);
   }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { loadCheckpoint, train } from "./mod.ts";
+import { disposeOptimizerState, loadCheckpoint, train } from "./mod.ts";
 
 await tf.setBackend("cpu");
 
@@ -36,8 +36,15 @@ Deno.test("a checkpoint written before the train/ redesign loads and resumes to 
     assert.ok(loaded.discriminator && loaded.optimizer);
     loaded.generator.dispose();
     loaded.discriminator!.dispose();
+    disposeOptimizerState(loaded.optimizer);
 
-    const result = await train({ out, resume: true });
+    const saved: (string | number)[] = [];
+    const result = await train({ out, resume: true }, {
+      onCheckpoint: (c) => {
+        saved.push(c.label);
+      },
+    });
+    assert.deepEqual(saved, ["latest", 2], "the hook sees every checkpoint");
     assert.equal(result.status, "completed");
     assert.equal(result.step, expected.finalStep);
     const latest = `${out}/checkpoints/latest`;

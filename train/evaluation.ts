@@ -42,13 +42,16 @@ export async function writeSampleGrid(
   try {
     for (let i = 0; i < n; i++) {
       const b = await heldOut.batch([i]);
-      const fake = generatePreserving(generator, b.a, { mode: "paper" });
+      const fake = generatePreserving(generator, b.input, { mode: "paper" });
       lines.push(
         tf.tidy(() =>
-          tf.concat([toRgb(b.a), toRgb(fake), toRgb(b.b)], 2) as tf.Tensor4D
+          tf.concat(
+            [toRgb(b.input), toRgb(fake), toRgb(b.target)],
+            2,
+          ) as tf.Tensor4D
         ),
       );
-      tf.dispose([b.a, b.b, fake]);
+      tf.dispose([b.input, b.target, fake]);
     }
     const grid = tf.tidy(() => tf.concat(lines, 1) as tf.Tensor4D);
     try {
@@ -72,10 +75,10 @@ export async function evaluateHeldOut(
   heldOut: PairedDataset,
   isHeldOut = true,
 ): Promise<HeldOutEvaluation> {
-  const first = train.pixels(0).b;
+  const first = train.pixels(0).target;
   const sum = new Float64Array(first.data.length);
   for (let i = 0; i < train.size; i++) {
-    const b = train.pixels(i).b;
+    const b = train.pixels(i).target;
     if (b.data.length !== sum.length) {
       throw new Error(
         `evaluateHeldOut: training targets differ in size ('${
@@ -92,9 +95,9 @@ export async function evaluateHeldOut(
   let modelSum = 0, baseSum = 0, count = 0;
   for (let i = 0; i < heldOut.size; i++) {
     const b = await heldOut.batch([i]);
-    const fake = generatePreserving(generator, b.a, { mode: "paper" });
-    const [f, y] = await Promise.all([fake.data(), b.b.data()]);
-    tf.dispose([b.a, b.b, fake]);
+    const fake = generatePreserving(generator, b.input, { mode: "paper" });
+    const [f, y] = await Promise.all([fake.data(), b.target.data()]);
+    tf.dispose([b.input, b.target, fake]);
     if (y.length !== mean.length) {
       throw new Error(
         `evaluateHeldOut: held-out pair '${

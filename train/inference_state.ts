@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { dropoutStreamOf } from "@p2p/layers";
 import type { InferenceMode, LayersModel } from "@p2p/models";
+import type { Tensor4D } from "@p2p/layers";
 
 /**
  * `generator(x)` in the given mode (`paper`: dropout on and batch
@@ -18,9 +19,9 @@ import type { InferenceMode, LayersModel } from "@p2p/models";
  */
 export function generatePreserving(
   generator: LayersModel,
-  x: tf.Tensor4D,
+  x: Tensor4D,
   options: { mode?: InferenceMode } = {},
-): tf.Tensor4D {
+): Tensor4D {
   if (options.mode === "eval") {
     return tf.tidy(() =>
       generator.apply(x, { training: false }) as tf.Tensor4D

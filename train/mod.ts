@@ -56,3 +56,5 @@ export * from "./evaluation.ts";
 export * from "./run_folder.ts";
 export * from "./progress.ts";
 export * from "./train_loop.ts";
+// The tensor types of this API are @p2p/layers' documented aliases of tfjs's.
+export type { Tensor, Tensor4D, Variable } from "@p2p/layers";

@@ -41,9 +41,11 @@ function checkSizes(o: ResolvedTrainOptions, g: GeneratorConfig): void {
     const depth = g.depth ?? 8;
     if (o.size % 2 ** depth !== 0) {
       throw new RangeError(
-        `size ${o.size} is not divisible by 2^depth = ${
+        `--size ${o.size} is not divisible by 2^depth = ${
           2 ** depth
-        } (depth ${depth}); use a multiple of ${2 ** depth} or a smaller depth`,
+        } (--depth ${depth}); use a multiple of ${
+          2 ** depth
+        } or a smaller --depth`,
       );
     }
   }

@@ -9,6 +9,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import type { Tensor, Variable } from "@p2p/layers";
 
 /** Name of the fused update kernel (registered by `@p2p/backend` on wasm). */
 export const ADAM_UPDATE_KERNEL = "P2pAdamUpdate";
@@ -25,9 +26,9 @@ export interface AdamState {
   /** β2^(iterations+1), exactly as the optimizer held it. */
   accBeta2: number;
   /** First moments by weight name (empty before the first step). */
-  m: Map<string, tf.Tensor>;
+  m: Map<string, Tensor>;
   /** Second moments by weight name. */
-  v: Map<string, tf.Tensor>;
+  v: Map<string, Tensor>;
 }
 
 /** A trainable weight as the optimizer sees it. */
@@ -35,7 +36,7 @@ export interface OptimizedWeight {
   /** The weight's name in its model (e.g. `e1_conv/kernel`), as checkpoints key it. */
   name: string;
   /** The variable the optimizer updates. */
-  variable: tf.Variable;
+  variable: Variable;
 }
 
 type GradientsArg = Parameters<tf.AdamOptimizer["applyGradients"]>[0];
@@ -54,28 +55,64 @@ interface AdamInternals {
   incrementIterations(): void;
 }
 
+/** Options of {@linkcode createAdam}. */
+export interface AdamOptions {
+  /** Learning rate. @default 0.0002 */
+  lr?: number;
+  /** β1. @default 0.5 */
+  beta1?: number;
+  /** β2. @default 0.999 */
+  beta2?: number;
+  /** ε, PyTorch's default. @default 1e-8 */
+  epsilon?: number;
+}
+
+/** tfjs's Adam that owns its state: see the module doc. */
+export interface Adam extends AdamOptimizer {
+  /** The learning rate in force. */
+  readonly lr: number;
+  /** Sets the learning rate of the following steps. */
+  setLearningRate(lr: number): void;
+  /**
+   * The state, with moments keyed by `weights[i].name` in the order the
+   * optimizer received them. The moment tensors are the optimizer's own
+   * variables: read them before the next step and do not dispose them.
+   */
+  exportState(weights: readonly OptimizedWeight[]): Promise<AdamState>;
+  /**
+   * Puts `state` into this optimizer, which must not have taken a step,
+   * matching moments to `weights` by name; `what` names the optimizer in
+   * errors. Does not dispose `state`.
+   */
+  importState(
+    state: AdamState,
+    weights: readonly OptimizedWeight[],
+    what?: string,
+  ): Promise<void>;
+}
+
 /**
  * Adam with PyTorch's defaults for pix2pix and its state in the open.
  *
  * @example
  * ```ts
  * import * as tf from "@tensorflow/tfjs";
- * import { Adam } from "@p2p/train";
+ * import { createAdam } from "@p2p/train";
  *
  * const w = tf.variable(tf.ones([2]));
- * const adam = new Adam({ lr: 0.1 });
+ * const adam = createAdam({ lr: 0.1 });
  * adam.minimize(() => tf.sum(tf.square(w)) as tf.Scalar);
  * adam.setLearningRate(0.05);
  * const state = await adam.exportState([{ name: "w", variable: w }]);
  * console.log(state.iterations, w.dataSync()[0] < 1); // 1 true
  * ```
  */
-export class Adam extends tf.AdamOptimizer {
-  /** Creates the optimizer (defaults: lr 2e-4, β1 0.5, β2 0.999, ε 1e-8). */
-  constructor(
-    options: { lr?: number; beta1?: number; beta2?: number; epsilon?: number } =
-      {},
-  ) {
+export function createAdam(options: AdamOptions = {}): Adam {
+  return new P2pAdam(options);
+}
+
+class P2pAdam extends tf.AdamOptimizer implements Adam {
+  constructor(options: AdamOptions) {
     super(
       options.lr ?? 2e-4,
       options.beta1 ?? 0.5,
@@ -154,11 +191,6 @@ export class Adam extends tf.AdamOptimizer {
     self.incrementIterations();
   }
 
-  /**
-   * The state, with moments keyed by `weights[i].name` in the order the
-   * optimizer received them. The moment tensors are the optimizer's own
-   * variables: read them before the next step and do not dispose them.
-   */
   async exportState(weights: readonly OptimizedWeight[]): Promise<AdamState> {
     const o = this.internals;
     const m = o.accumulatedFirstMoment;
@@ -181,11 +213,6 @@ export class Adam extends tf.AdamOptimizer {
     };
   }
 
-  /**
-   * Puts `state` into this optimizer, which must not have taken a step,
-   * matching moments to `weights` by name; `what` names the optimizer in
-   * errors. Does not dispose `state`.
-   */
   async importState(
     state: AdamState,
     weights: readonly OptimizedWeight[],
@@ -235,7 +262,7 @@ export class Adam extends tf.AdamOptimizer {
 
 /** The weights `optimizer` trains in `model`, named as checkpoints name them. */
 export function optimizedWeights(
-  model: { trainableWeights: { originalName: string; read(): tf.Tensor }[] },
+  model: { trainableWeights: { originalName: string; read(): Tensor }[] },
 ): OptimizedWeight[] {
   return model.trainableWeights.map((w) => ({
     name: w.originalName,

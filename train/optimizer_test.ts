@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "@p2p/backend";
-import { Adam, ADAM_UPDATE_KERNEL } from "./optimizer.ts";
+import { ADAM_UPDATE_KERNEL, createAdam } from "./optimizer.ts";
 
 tf.enableProdMode();
 
@@ -43,7 +43,7 @@ function adamRun(fused: boolean): tf.Tensor[] {
   const x = tf.randomNormal([4, 5], 0, 1, "float32", 3);
   const y = tf.randomNormal([4, 7], 0, 1, "float32", 4);
   const opt = fused
-    ? new Adam({ lr: 2e-2, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 })
+    ? createAdam({ lr: 2e-2, beta1: 0.5, beta2: 0.999, epsilon: 1e-8 })
     : tf.train.adam(2e-2, 0.5, 0.999, 1e-8);
   for (let i = 0; i < 3; i++) {
     opt.minimize(() =>
@@ -74,7 +74,7 @@ Deno.test("Adam: getWeights names and iterations match tf.train.adam", async () 
     "the fused kernel is registered on wasm",
   );
   const v = tf.variable(tf.ones([3]), true, "fused_adam_weights_test");
-  const opt = new Adam({ lr: 0.1, beta1: 0.5, beta2: 0.999 });
+  const opt = createAdam({ lr: 0.1, beta1: 0.5, beta2: 0.999 });
   opt.minimize(() => tf.sum(tf.square(v)) as tf.Scalar);
   const weights = await opt.getWeights();
   assert.deepEqual(weights.map((w) => w.name), [
@@ -91,7 +91,7 @@ Deno.test("Adam: setLearningRate, exportState and importState continue a run exa
   await selectBackend({ backend: "cpu", log: null });
   const w = tf.variable(tf.tensor1d([1, -2, 3]), true, "adam_state_test");
   const loss = () => tf.sum(tf.square(w)) as tf.Scalar;
-  const a = new Adam({ lr: 0.1 });
+  const a = createAdam({ lr: 0.1 });
   a.minimize(loss);
   a.setLearningRate(0.05);
   assert.equal(a.lr, 0.05);
@@ -99,7 +99,7 @@ Deno.test("Adam: setLearningRate, exportState and importState continue a run exa
   const state = await a.exportState(weights);
   assert.equal(state.iterations, 1);
   assert.deepEqual([...state.m.keys()], ["w"]);
-  const b = new Adam({ lr: 0.05 });
+  const b = createAdam({ lr: 0.05 });
   await b.importState(
     {
       ...state,

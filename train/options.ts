@@ -14,8 +14,8 @@
  * @module
  */
 import { integerIn, numberIn, oneOf, received } from "@p2p/internal";
-import { DATASET_NAMES } from "@p2p/data";
-import { PRESET_NAMES } from "@p2p/models";
+import { DATASET_NAMES, PREPROCESS_MODES } from "@p2p/data";
+import { INIT_TYPES, PRESET_NAMES } from "@p2p/models";
 import { GAN_MODES } from "./losses.ts";
 import { SCHEDULE_POLICIES } from "./schedule.ts";
 
@@ -124,13 +124,7 @@ export const TRAIN_OPTIONS = {
   preprocess: {
     kind: "choice",
     default: "resize_and_crop",
-    choices: [
-      "resize_and_crop",
-      "crop",
-      "scale_width",
-      "scale_width_and_crop",
-      "none",
-    ],
+    choices: PREPROCESS_MODES,
     reference: "preprocess",
     metavar: "P",
     help: "Jitter: resize to --load-size then random crop to --size, ...",
@@ -241,20 +235,18 @@ export const TRAIN_OPTIONS = {
   initType: {
     kind: "choice",
     default: "normal",
-    choices: ["normal"],
+    choices: INIT_TYPES,
     reference: "init_type",
     metavar: "I",
-    help:
-      "Weight initialisation (normal; the reference's xavier, kaiming, orthogonal are not available).",
+    help: "Weight initialisation of both networks, as the reference's.",
   },
   initGain: {
     kind: "number",
     default: 0.02,
-    min: 0.02,
-    max: 0.02,
+    min: 1e-6,
     reference: "init_gain",
     metavar: "X",
-    help: "Scale of the normal initialisation (0.02 only).",
+    help: "Std of normal, gain of xavier and orthogonal (unused by kaiming).",
   },
   // ---- optimisation
   batch: {

@@ -15,7 +15,13 @@ import {
 } from "@p2p/layers";
 import type { LayersModel } from "@p2p/models";
 import { oneOf } from "@p2p/internal";
-import { Adam, type AdamState, optimizedWeights } from "./optimizer.ts";
+import {
+  type Adam,
+  type AdamOptions,
+  type AdamState,
+  createAdam,
+  optimizedWeights,
+} from "./optimizer.ts";
 import {
   checkGanMode,
   type DiscriminatorOutputKind,
@@ -26,16 +32,8 @@ import {
 } from "./losses.ts";
 import type { Tensor, Tensor4D, Variable } from "@p2p/layers";
 
-/** Options of {@linkcode createTrainer}. */
-export interface TrainerOptions {
-  /** Adam learning rate of both optimizers (schedules change it per epoch). @default 0.0002 */
-  lr?: number;
-  /** Adam β1. @default 0.5 */
-  beta1?: number;
-  /** Adam β2. @default 0.999 */
-  beta2?: number;
-  /** Adam ε, PyTorch's default (tfjs would pick 1e-7). @default 1e-8 */
-  epsilon?: number;
+/** Options of {@linkcode createTrainer}: both optimizers' ({@linkcode AdamOptions}) and the losses'. */
+export interface TrainerOptions extends AdamOptions {
   /** Weight λ of the L1 term in G's loss. @default 100 */
   lambdaL1?: number;
   /** GAN objective. @default "vanilla" */
@@ -448,7 +446,7 @@ function contextOf(
   options: ResolvedTrainerOptions,
 ): StepContext {
   const adam = () =>
-    new Adam({
+    createAdam({
       lr: options.lr,
       beta1: options.beta1,
       beta2: options.beta2,

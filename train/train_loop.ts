@@ -16,13 +16,14 @@ import {
   buildGenerator,
   type DiscriminatorConfig,
   type GeneratorConfig,
+  initializeWeights,
   type LayersModel,
 } from "@p2p/models";
 import { createRng, type Rng, shuffledIndices } from "@p2p/data";
 import { exists, integerIn, writeTextFileAtomic } from "@p2p/internal";
 import {
   disposeOptimizerState,
-  type EpochProgress,
+  type EpochPosition,
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
@@ -61,6 +62,8 @@ import type { TrainProgress } from "./progress.ts";
 export type TrainOptions = Partial<ResolvedTrainOptions> & {
   /** Continue the run in `out` from `checkpoints/latest`, at the exact step it stopped. @default false */
   resume?: boolean;
+  /** With `resume`: the checkpoint to continue from, `latest` or an epoch whose `epoch_<n>` was kept (the reference's `--epoch`). @default "latest" */
+  resumeEpoch?: "latest" | number;
   /** Replace an earlier run in `out` (only the files p2p wrote, once the new run has started). @default false */
   force?: boolean;
   /** Stop (saving `latest`) once the run has done this many steps in all. @default Infinity */
@@ -127,6 +130,26 @@ export interface TrainHooks {
   onEpochEnd?: (epoch: number, seconds: number) => void;
   /** Human-readable notes (checkpoints written, resume details). */
   onMessage?: (line: string) => void;
+  /**
+   * After each checkpoint is written (`latest` and `epoch_<n>`): the hook
+   * where the reference's `latest_net_G.pth` / `<n>_net_G.pth` are written
+   * beside it for `--name` runs (interop's reference checkpoint functions).
+   */
+  onCheckpoint?: (saved: SavedCheckpoint) => void | Promise<void>;
+}
+
+/** A checkpoint just written (handed to `TrainHooks.onCheckpoint`). */
+export interface SavedCheckpoint {
+  /** Its directory. */
+  dir: string;
+  /** `latest`, or the epoch of an `epoch_<n>` checkpoint. */
+  label: "latest" | number;
+  /** Steps done. */
+  step: number;
+  /** The generator (do not dispose). */
+  generator: LayersModel;
+  /** The discriminator (do not dispose). */
+  discriminator: LayersModel;
 }
 
 /** A NaN or infinite loss stopped training; the last good checkpoint is kept. */
@@ -179,7 +202,7 @@ interface Run {
   epoch: number;
   step: number;
   /** Where a resumed run stands inside `epoch`. */
-  position: EpochProgress | null;
+  position: EpochPosition | null;
   totalEpochs: number;
   stepsPerEpoch: number;
   maxSteps: number;
@@ -205,20 +228,29 @@ function totalSteps(run: Run): number {
 }
 
 /** Networks and trainer of a fresh run, or of the checkpoint a resumed run continues. */
-async function networksAndState(options: TrainOptions, latestDir: string) {
+async function networksAndState(options: TrainOptions, resumeDir: string) {
   if (!options.resume) {
     const o = resolveTrainOptions(stripCallOptions(options));
     const configs = networkConfigs(o);
-    const trainer = createTrainer(
-      buildGenerator(configs.generator),
-      buildDiscriminator(configs.discriminator),
-      trainerOptions(o),
-    );
+    const generator = buildGenerator(configs.generator);
+    const discriminator = buildDiscriminator(configs.discriminator);
+    if (o.initType !== "normal" || o.initGain !== 0.02) {
+      // The builders draw normal(0.02), the reference's default, already.
+      const init = { type: o.initType, gain: o.initGain };
+      initializeWeights(generator, { ...init, seed: o.seed });
+      initializeWeights(discriminator, { ...init, seed: o.seed + 1 });
+    }
+    const trainer = createTrainer(generator, discriminator, trainerOptions(o));
     return { o, configs, trainer, rng: createRng(o.seed), ckpt: null };
   }
-  const ckpt = await loadCheckpoint(latestDir).catch((e) => {
+  const ckpt = await loadCheckpoint(resumeDir).catch(async (e) => {
+    // Where a run of the reference (`DIR/NAME/latest_net_G.pth`) is to be continued.
+    const reference = `${options.out}/latest_net_G.pth`;
+    const hint = await exists(reference)
+      ? `; ${reference} is the reference's, which --continue_train cannot read yet (interop's reference checkpoints)`
+      : "";
     throw new Error(
-      `--resume: cannot read ${latestDir}: ${(e as Error).message}`,
+      `--resume: cannot read ${resumeDir}: ${(e as Error).message}${hint}`,
     );
   });
   if (!ckpt.discriminator) {
@@ -264,9 +296,12 @@ async function setUp(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
     recipe: undefined,
   }).out!;
   const latestDir = `${out}/checkpoints/latest`;
+  const from = options.resumeEpoch ?? "latest";
   const { o, configs, trainer, rng, ckpt } = await networksAndState(
     { ...options, out },
-    latestDir,
+    from === "latest"
+      ? latestDir
+      : `${out}/checkpoints/epoch_${integerIn("resumeEpoch", from, 1)}`,
   );
   const data = await openRunData(o);
   const position = ckpt?.config.progress ?? null;
@@ -360,7 +395,7 @@ function startOf(run: Run, resumedFrom: string | null): TrainStart {
 async function saveMissedEpoch(
   run: Run,
   epoch: number,
-  position: EpochProgress | null,
+  position: EpochPosition | null,
 ): Promise<void> {
   if (position !== null || epoch < 1) return;
   if (epoch % run.o.saveEvery !== 0 && epoch !== run.totalEpochs) return;
@@ -373,7 +408,7 @@ async function saveMissedEpoch(
 async function save(
   run: Run,
   dir: string,
-  position: EpochProgress | null,
+  position: EpochPosition | null,
   epoch = run.epoch,
 ): Promise<void> {
   const stored: Record<string, unknown> = { ...run.o };
@@ -399,6 +434,13 @@ async function save(
     dropout: run.trainer.dropout.state(),
   });
   if (dir === run.latestDir) run.lastSaved = { dir, step: run.step };
+  await run.hooks.onCheckpoint?.({
+    dir,
+    label: dir === run.latestDir ? "latest" : epoch,
+    step: run.step,
+    generator: run.trainer.generator,
+    discriminator: run.trainer.discriminator,
+  });
 }
 
 function stopRequested(run: Run): boolean {
@@ -445,9 +487,9 @@ async function runEpoch(run: Run): Promise<"done" | "stopped"> {
     });
     let losses: StepLosses;
     try {
-      losses = await run.trainer.step(batch.a, batch.b);
+      losses = await run.trainer.step(batch.input, batch.target);
     } finally {
-      tf.dispose([batch.a, batch.b]);
+      tf.dispose([batch.input, batch.target]);
     }
     done++;
     await afterStep(run, losses, lr, done);
@@ -662,7 +704,14 @@ export async function train(
 function stripCallOptions(
   options: TrainOptions,
 ): Partial<ResolvedTrainOptions> {
-  const { resume: _r, force: _f, maxSteps: _m, signal: _s, ...rest } = options;
+  const {
+    resume: _r,
+    resumeEpoch: _e,
+    force: _f,
+    maxSteps: _m,
+    signal: _s,
+    ...rest
+  } = options;
   return rest;
 }
 
