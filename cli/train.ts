@@ -106,6 +106,7 @@ export const TRAIN_FLAGS: FlagTable = {
       shownDefault: spec.default === null ? "none" : String(spec.default),
       choices: spec.choices?.map(String),
       metavar: spec.metavar,
+      path: spec.path,
       alias: spec.reference === flagName(name) ? undefined : spec.reference,
     }]),
   ),

@@ -39,12 +39,15 @@ export interface OptionSpec {
   readonly reference?: string;
   /** Placeholder of the value in `--help`. */
   readonly metavar?: string;
+  /** The value is a path the user typed (a CLI resolves it against the folder the command was typed in). */
+  readonly path?: boolean;
 }
 
 /** The training options: one row each. */
 export const TRAIN_OPTIONS = {
   // ---- data
   data: {
+    path: true,
     kind: "string",
     default: null,
     reference: "dataroot",
@@ -350,6 +353,7 @@ export const TRAIN_OPTIONS = {
       "Named defaults: reference (the default with --data) or demo (64×64, depth 6, ngf = ndf = 16, 2 + 1 epochs; the default without).",
   },
   out: {
+    path: true,
     kind: "string",
     default: null,
     metavar: "DIR",
@@ -364,6 +368,7 @@ export const TRAIN_OPTIONS = {
     help: "Run name: the run lives in CHECKPOINTS_DIR/NAME/.",
   },
   checkpointsDir: {
+    path: true,
     kind: "string",
     default: "checkpoints",
     reference: "checkpoints_dir",
