@@ -89,6 +89,36 @@ export interface GpuProbe {
   software: boolean;
 }
 
+/**
+ * Without `XDG_RUNTIME_DIR` (a server, CI, a container), Vulkan drivers that
+ * try a Wayland display print "error: XDG_RUNTIME_DIR is invalid or not set"
+ * while p2p only probes for an adapter. Point it at a private, empty folder
+ * (mode 0700, owned by this user) so the probe stays quiet; an existing
+ * setting, or a folder that is not ours, is left alone.
+ */
+function quietWaylandProbe(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR") || Deno.env.get("WAYLAND_DISPLAY")) {
+      return;
+    }
+    const uid = Deno.uid();
+    if (uid === null) return;
+    const dir = `${Deno.env.get("TMPDIR") || "/tmp"}/p2p-runtime-${uid}`;
+    try {
+      Deno.mkdirSync(dir, { mode: 0o700 });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) return;
+    }
+    const info = Deno.lstatSync(dir);
+    if (!info.isDirectory || info.uid !== uid || (info.mode! & 0o077) !== 0) {
+      return;
+    }
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // no --allow-env / --allow-write: the probe may print the driver's line
+  }
+}
+
 /** Asks `navigator.gpu` for an adapter, without throwing. */
 export async function probeGpu(): Promise<GpuProbe> {
   const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
@@ -99,6 +129,7 @@ export async function probeGpu(): Promise<GpuProbe> {
       software: false,
     };
   }
+  quietWaylandProbe();
   let adapter: GPUAdapter | null = null;
   try {
     adapter = await gpu.requestAdapter({ powerPreference: "high-performance" });
