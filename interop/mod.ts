@@ -25,3 +25,5 @@ export * from "./reference_keys.ts";
 export * from "./convert.ts";
 export * from "./safetensors.ts";
 export * from "./tfjs_export.ts";
+export * from "./torch_save.ts";
+export * from "./reference_checkpoint.ts";
