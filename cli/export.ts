@@ -24,7 +24,7 @@ import {
   referenceArchitecture,
   writeTfjsModel,
 } from "@p2p/interop";
-import { loadCheckpoint } from "@p2p/train";
+import { loadAnyCheckpoint } from "./reference_model.ts";
 import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
 
 const USAGE =
@@ -34,7 +34,8 @@ const USAGE =
 export const EXPORT_FLAGS: FlagTable = {
   checkpoint: {
     type: "string",
-    help: "Checkpoint directory (holds config.json).",
+    help:
+      "p2p checkpoint folder (config.json), the reference's checkpoint folder (latest_net_G.pth / _net_D.pth) or a .pth file.",
     metavar: "DIR",
   },
   format: {
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
   }
   await tf.setBackend("cpu");
   const which = v.network as "generator" | "discriminator";
-  const ckpt = await loadCheckpoint(v.checkpoint as string, {
+  const ckpt = await loadAnyCheckpoint(v.checkpoint as string, {
     optimizer: false,
     discriminator: which === "discriminator",
   });

@@ -14,3 +14,9 @@
 export * from "./args.ts";
 export { TRANSLATE_FLAGS } from "./translate.ts";
 export { EVAL_FLAGS } from "./eval.ts";
+export * from "./progress_bar.ts";
+export * from "./download.ts";
+export * from "./extract_tar.ts";
+export * from "./reference_downloads.ts";
+export * from "./reference_html.ts";
+export * from "./reference_test_flags.ts";

@@ -33,12 +33,7 @@ import {
   generateDataset,
 } from "@p2p/data";
 import { type Quantization, QUANTIZATIONS, tfjsArtifacts } from "@p2p/interop";
-import {
-  formatProgressLine,
-  loadGenerator,
-  train,
-  type TrainOptions,
-} from "@p2p/train";
+import { formatProgressLine, train, type TrainOptions } from "@p2p/train";
 import {
   type FlagTable,
   intFlag,
@@ -46,6 +41,7 @@ import {
   runMain,
   UsageError,
 } from "./args.ts";
+import { checkpointKind, loadAnyGenerator } from "./reference_model.ts";
 
 const USAGE = "usage: deno task serve [--checkpoint DIR] [--port N] [flags]";
 
@@ -240,7 +236,7 @@ export async function startServer(
   const log = options.log ?? console.log;
   const vendor = vendorFiles();
   const checkpoint = options.checkpoint ?? await defaultCheckpoint(log);
-  const { generator, config } = await loadGenerator(checkpoint);
+  const { generator, config } = await loadAnyGenerator(checkpoint);
   const quantize = options.quantize ?? "none";
   const { modelJson, shards } = await tfjsArtifacts(generator, { quantize });
   generator.dispose();
@@ -347,9 +343,9 @@ async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, SERVE_FLAGS);
   if (!v) return;
   const port = intFlag(v, "port", 0, 65535);
-  if (v.checkpoint && !(await exists(`${v.checkpoint}/config.json`))) {
+  if (v.checkpoint && !(await checkpointKind(v.checkpoint as string))) {
     throw new UsageError(
-      `--checkpoint ${v.checkpoint} is not a p2p checkpoint (no config.json)`,
+      `--checkpoint ${v.checkpoint} is neither a p2p checkpoint (no config.json) nor a reference checkpoint (no *_net_G.pth)`,
     );
   }
   // The server computes nothing but the model export: the CPU backend will
