@@ -290,12 +290,12 @@ async function translateOne(
     gen: (x: tf.Tensor4D) => tf.Tensor4D;
   },
 ): Promise<[string, tf.Tensor3D][]> {
-  const prep = async (im: Pixels, name: string) => {
+  const prep = (im: Pixels, name: string): tf.Tensor3D => {
     const params = centerTransformParams(im.width, im.height, o.transform);
     return imageToTensor(applyTransform(im, params, { ...o.transform, name }));
   };
   if (!o.run.aligned) {
-    const a = await prep(await readImage(file, { channels: o.inC }), file);
+    const a = prep(await readImage(file, { channels: o.inC }), file);
     const fake = tf.tidy(() =>
       o.gen(a.expandDims(0) as tf.Tensor4D).squeeze([0]) as tf.Tensor3D
     );
@@ -316,8 +316,8 @@ async function translateOne(
   const atob = o.run.v.direction === "AtoB";
   const left = half(0, w2), right = half(w2, ab.width);
   // The reference's transforms.Grayscale(1) for 1-channel sides (PIL "L" weights).
-  const realA = await prep(toChannels(atob ? left : right, o.inC), file);
-  const realB = await prep(toChannels(atob ? right : left, o.outC), file);
+  const realA = prep(toChannels(atob ? left : right, o.inC), file);
+  const realB = prep(toChannels(atob ? right : left, o.outC), file);
   const fake = tf.tidy(() =>
     o.gen(realA.expandDims(0) as tf.Tensor4D).squeeze([0]) as tf.Tensor3D
   );
