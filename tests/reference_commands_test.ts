@@ -208,3 +208,86 @@ Deno.test({
     }
   },
 });
+
+Deno.test("translate, export and serve take a reference checkpoint folder or .pth (architecture read from the weights)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await tinyFacades(dir);
+    await tinyModel(dir, "facades_label2photo_pretrained");
+    const folder = "checkpoints/facades_label2photo_pretrained";
+    let r = await translate(dir, [
+      "--checkpoint",
+      folder,
+      "--input",
+      "datasets/facades/testB/1.png",
+      "--output",
+      "out/1.png",
+      "--mode",
+      "eval",
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.equal((await readImage(`${dir}/out/1.png`)).width, 32);
+    r = await translate(dir, [
+      "--checkpoint",
+      `${folder}/latest_net_G.pth`,
+      "--input",
+      "datasets/facades/testB",
+      "--output",
+      "out/all",
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(await names(`${dir}/out/all`), [
+      "1.png",
+      "2.png",
+      "3.png",
+    ]);
+    const exp = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        `${root}cli/export.ts`,
+        "--checkpoint",
+        `${dir}/${folder}`,
+        "--format",
+        "tfjs",
+        "--out",
+        `${dir}/web`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const dec = new TextDecoder();
+    assert.ok(exp.success, dec.decode(exp.stdout) + dec.decode(exp.stderr));
+    const info = JSON.parse(await Deno.readTextFile(`${dir}/web/p2p.json`));
+    assert.equal(info.generator.depth, 8);
+    assert.equal(info.generator.ngf, 2);
+    const { startServer } = await import("../cli/serve.ts");
+    const server = await startServer({
+      checkpoint: `${dir}/${folder}`,
+      port: 0,
+      log: () => {},
+    });
+    try {
+      const res = await fetch(`${server.url}model/p2p.json`);
+      assert.equal(res.status, 200);
+      assert.equal((await res.json()).generator.kind, "unet");
+    } finally {
+      await server.close();
+    }
+    r = await translate(dir, [
+      "--checkpoint",
+      "datasets",
+      "--input",
+      "datasets/facades/testB/1.png",
+      "--output",
+      "x.png",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      /datasets is neither a p2p checkpoint \(config.json\) nor a reference checkpoint/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
