@@ -31,6 +31,8 @@ export class DownloadError extends Error {
 export interface DownloadOptions {
   /** Where progress goes; null shows none. @default a progress bar on stderr */
   progress?: ProgressSink | null;
+  /** Name shown on the progress bar. @default the destination's file name */
+  label?: string;
   /** Cancels the transfer (the partial file is kept for a resume). */
   signal?: AbortSignal;
 }
@@ -227,7 +229,7 @@ export async function downloadFile(
   }
   const plan = await planFrom(res, url, have, meta, partial);
   const progress = options.progress === undefined
-    ? consoleProgress(dest.split("/").pop()!, plan.have)
+    ? consoleProgress(options.label ?? dest.split("/").pop()!, plan.have)
     : options.progress;
   let got = plan.have;
   try {

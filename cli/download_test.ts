@@ -403,3 +403,93 @@ Deno.test("pretrained: BASE/models-pytorch/NAME.pth becomes DIR/NAME_pretrained/
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+async function command(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string }> {
+  const r = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
+    env: { NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+}
+
+Deno.test("deno task pretrained and data --download as commands (--mirror, P2P_MIRROR, plain progress off a terminal)", async () => {
+  const dir = await Deno.makeTempDir();
+  const config = {
+    kind: "unet" as const,
+    depth: 8,
+    ngf: 2,
+    size: null,
+    bias: "reference" as const,
+  };
+  const g = unet(config);
+  await writeReferenceCheckpoint(`${dir}/src`, "x", {
+    generator: g,
+    configs: { generator: config },
+  });
+  g.dispose();
+  const srv = serve({
+    "/models-pytorch/map2sat.pth": await Deno.readFile(
+      `${dir}/src/x_net_G.pth`,
+    ),
+    "/datasets/night2day.tar.gz": await tarGz(
+      FACADES.map((e) => ({
+        ...e,
+        name: e.name.replace("facades", "night2day"),
+      })),
+    ),
+  });
+  try {
+    let r = await command("pretrained.ts", [
+      "map2sat",
+      "--checkpoints_dir",
+      `${dir}/ck`,
+      "--mirror",
+      srv.base,
+    ]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /map2sat: --netG unet_256 --norm batch/);
+    assert.match(r.out, /map2sat.pth \[#{20}\] 100%/);
+    assert.ok(
+      (await Deno.stat(`${dir}/ck/map2sat_pretrained/latest_net_G.pth`)).isFile,
+    );
+    r = await command("pretrained.ts", ["map3sat"]);
+    assert.equal(r.code, 2);
+    assert.match(r.out, /one of facades_label2photo, sat2map/);
+    r = await command("data.ts", [
+      "--download",
+      "night2day",
+      "--out",
+      `${dir}/ds`,
+    ], {
+      P2P_MIRROR: srv.base,
+    });
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /night2day\/train\/ {2}2 files/);
+    assert.deepEqual(await listing(`${dir}/ds`), [
+      "night2day",
+      "night2day/test",
+      "night2day/test/1.jpg",
+      "night2day/train",
+      "night2day/train/1.jpg",
+      "night2day/train/2.jpg",
+      "night2day/val",
+      "night2day/val/1.jpg",
+    ]);
+    r = await command("data.ts", ["--download", "edges2cats"]);
+    assert.equal(r.code, 2);
+    assert.match(
+      r.out,
+      /--download: expected one of facades, cityscapes, maps/,
+    );
+  } finally {
+    await srv.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -181,7 +181,10 @@ export async function downloadPretrained(
     url = `${downloadBase(options.mirror)}/models-pytorch/${name}.pth`;
     await Deno.mkdir(dir, { recursive: true });
     const staged = `${dir}/${name}.pth${TEMP_MARK}download`;
-    await downloadFile(url, staged, { progress: options.progress });
+    await downloadFile(url, staged, {
+      progress: options.progress,
+      label: `${name}.pth`,
+    });
     try {
       await describe(staged, url);
     } catch (e) {
