@@ -4,10 +4,14 @@
  *   deno task export --checkpoint DIR --format safetensors --out netG.safetensors
  *   deno task export --checkpoint DIR --format safetensors --network discriminator --out netD.safetensors
  *   deno task export --checkpoint DIR --format tfjs [--quantize float16|uint8] --out web_model/
+ *   deno task export --checkpoint DIR --format pth --out checkpoints/NAME/latest_net_G.pth
  *
  * safetensors: the PyTorch reference's key names and layouts, float32, with
  * an int64 `num_batches_tracked` per BatchNorm, so that
  * `net.load_state_dict(safetensors.torch.load_file(path))` loads it strictly.
+ * pth: the same state dict as `torch.save` writes it, i.e. the reference's
+ * own `<epoch>_net_G.pth` / `_net_D.pth` (its `test.py` and
+ * `train.py --continue_train` read it from `checkpoints/NAME/`).
  * tfjs: a LayersModel folder (`model.json` + 4 MiB shards) that plain
  * `tf.loadLayersModel` opens in a browser, plus `p2p.json` describing the
  * input (channels, size, data set) for the page of `deno task serve`.
@@ -22,13 +26,15 @@ import {
   type Quantization,
   QUANTIZATIONS,
   referenceArchitecture,
+  saveStateDict,
   writeTfjsModel,
 } from "@p2p/interop";
+import { ensureParent } from "@p2p/internal";
 import { loadAnyCheckpoint } from "./reference_model.ts";
 import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
 
 const USAGE =
-  "usage: deno task export --checkpoint DIR --format safetensors|tfjs --out PATH [flags]";
+  "usage: deno task export --checkpoint DIR --format safetensors|pth|tfjs --out PATH [flags]";
 
 /** The flags of `deno task export`. */
 export const EXPORT_FLAGS: FlagTable = {
@@ -41,8 +47,8 @@ export const EXPORT_FLAGS: FlagTable = {
   format: {
     type: "string",
     help:
-      "safetensors: PyTorch reference keys and layouts; tfjs: LayersModel folder for browsers.",
-    choices: ["safetensors", "tfjs"],
+      "safetensors: PyTorch reference keys and layouts; pth: the reference's own torch.save file (<epoch>_net_G.pth); tfjs: LayersModel folder for browsers.",
+    choices: ["safetensors", "pth", "tfjs"],
   },
   network: {
     type: "string",
@@ -125,17 +131,20 @@ async function main(): Promise<void> {
     );
   }
   const out = (v.out as string).replace(/\/+$/, "");
-  if (v.format === "safetensors") {
+  if (v.format === "safetensors" || v.format === "pth") {
     const sd = exportStateDict(model, config, {
       numBatchesTracked: ckpt.config.step,
     });
-    const bytes = encodeSafetensors(sd, {
-      format: "pt",
-      producer: "p2p",
-      network: which,
-      reference_net: referenceName(config),
-      p2p_config: JSON.stringify(config),
-    });
+    const bytes = v.format === "pth"
+      ? saveStateDict(sd)
+      : encodeSafetensors(sd, {
+        format: "pt",
+        producer: "p2p",
+        network: which,
+        reference_net: referenceName(config),
+        p2p_config: JSON.stringify(config),
+      });
+    await ensureParent(out);
     await writeAtomic(out, bytes);
     console.log(
       `wrote ${out}: ${sd.size} tensors, ${
@@ -143,9 +152,11 @@ async function main(): Promise<void> {
           (n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!,
           0,
         )
-      } trainable parameters, ${
-        mib(bytes.length)
-      }; load with net.load_state_dict(safetensors.torch.load_file("${out}"))`,
+      } trainable parameters, ${mib(bytes.length)}; load with ${
+        v.format === "pth"
+          ? `net.load_state_dict(torch.load("${out}"))`
+          : `net.load_state_dict(safetensors.torch.load_file("${out}"))`
+      }`,
     );
   } else {
     if (which !== "generator") {

@@ -291,3 +291,85 @@ Deno.test("translate, export and serve take a reference checkpoint folder or .pt
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "a p2p checkpoint exported with --format pth runs in the reference's own test.py",
+  ignore: !withTorch,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      await tinyFacades(dir);
+      const { saveCheckpoint } = await import("@p2p/train");
+      const { selectBackend } = await import("@p2p/backend");
+      await selectBackend({ backend: "cpu", log: null });
+      const config = {
+        kind: "unet" as const,
+        depth: 8,
+        ngf: 2,
+        size: null,
+        bias: "reference" as const,
+        dropout: "pytorch" as const,
+        seed: 6,
+      };
+      const g = unet(config);
+      await saveCheckpoint(`${dir}/run/latest`, {
+        generator: g,
+        generatorConfig: config,
+        data: { direction: "BtoA", inChannels: 3, outChannels: 3, size: 256 },
+      });
+      g.dispose();
+      const exp = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${root}cli/export.ts`,
+          "--checkpoint",
+          `${dir}/run/latest`,
+          "--format",
+          "pth",
+          "--out",
+          `${dir}/checkpoints/facades_p2p/latest_net_G.pth`,
+        ],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const dec = new TextDecoder();
+      assert.ok(exp.success, dec.decode(exp.stdout) + dec.decode(exp.stderr));
+      const line =
+        "--dataroot ./datasets/facades --name facades_p2p --model pix2pix --direction BtoA --ngf 2 --eval";
+      const ref = await new Deno.Command(PYTHON, {
+        args: [
+          `${REFERENCE}test.py`,
+          ...line.split(" "),
+          "--gpu_ids",
+          "-1",
+          "--results_dir",
+          "./ref_results",
+        ],
+        cwd: dir,
+        env: { PYTHONDONTWRITEBYTECODE: "1" },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const out = dec.decode(ref.stdout) + dec.decode(ref.stderr);
+      assert.ok(ref.success, out);
+      assert.match(out, /loading the model from .*latest_net_G.pth/);
+      const r = await translate(dir, line.split(" "));
+      assert.equal(r.code, 0, r.out);
+      const a = await readImage(
+        `${dir}/results/facades_p2p/test_latest/images/1_fake_B.png`,
+      );
+      const b = await readImage(
+        `${dir}/ref_results/facades_p2p/test_latest/images/1_fake_B.png`,
+      );
+      let max = 0;
+      for (let i = 0; i < a.data.length; i++) {
+        max = Math.max(max, Math.abs(a.data[i] - b.data[i]));
+      }
+      assert.ok(max <= 2, `max ${max}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
