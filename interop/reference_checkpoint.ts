@@ -8,13 +8,13 @@
  *
  * @module
  */
-import { buildGenerator } from "@p2p/models";
+import {
+  buildGenerator,
+  type DiscriminatorConfig,
+  type GeneratorConfig,
+  type LayersModel,
+} from "@p2p/models";
 import { exists, writeFileAtomic } from "@p2p/internal";
-import type {
-  DiscriminatorConfig,
-  GeneratorConfig,
-  LayersModel,
-} from "./types.ts";
 import {
   exportStateDict,
   type ImportResult,
