@@ -19,4 +19,4 @@ export * from "./download.ts";
 export * from "./extract_tar.ts";
 export * from "./reference_downloads.ts";
 export * from "./reference_html.ts";
-export * from "./reference_test_flags.ts";
+export * from "./reference_tester_flags.ts";

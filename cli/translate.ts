@@ -19,8 +19,8 @@ import * as tf from "@tensorflow/tfjs";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
 import { type FlagTable, parseFlags, runMain, UsageError } from "./args.ts";
 import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
-import { referenceTestMain } from "./reference_test.ts";
-import { isReferenceTestCommand } from "./reference_test_flags.ts";
+import { referenceTestMain } from "./reference_tester.ts";
+import { isReferenceTestCommand } from "./reference_tester_flags.ts";
 
 const USAGE =
   "usage: deno task translate --checkpoint DIR|FILE.pth --input FILE|DIR --output FILE|DIR [flags]\n       deno task translate --dataroot DIR --name NAME [the reference test.py flags: --dataroot --help lists them]";

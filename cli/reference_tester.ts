@@ -46,7 +46,7 @@ import {
   IGNORED_REFERENCE_FLAGS,
   normaliseFlagSpelling,
   REFERENCE_TEST_FLAGS,
-} from "./reference_test_flags.ts";
+} from "./reference_tester_flags.ts";
 import { checkpointKind, loadAnyGenerator } from "./reference_model.ts";
 import { referenceIndexHtml } from "./reference_html.ts";
 
