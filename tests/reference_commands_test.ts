@@ -69,6 +69,8 @@ const PIX2PIX = [
   "--dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --direction BtoA",
   // scripts/test_pix2pix.sh
   "--dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --netG unet_256 --direction BtoA --dataset_mode aligned --norm batch",
+  // README, "Apply a pre-trained model" (the name a download gives, here the tiny model)
+  "--dataroot ./datasets/facades/ --direction BtoA --model pix2pix --name facades_pix2pix",
 ];
 
 Deno.test("the reference's pix2pix test.py command lines work as deno task translate", async () => {
@@ -118,6 +120,38 @@ Deno.test("the reference's pix2pix test.py command lines work as deno task trans
         `${dir}/results/facades_label2photo_pretrained/test_latest/images`,
       ),
       ["1_fake.png", "1_real.png", "2_fake.png", "2_real.png"],
+    );
+    // A p2p run folder CHECKPOINTS_DIR/NAME/checkpoints/latest answers to --name too.
+    const { saveCheckpoint } = await import("@p2p/train");
+    const { selectBackend } = await import("@p2p/backend");
+    await selectBackend({ backend: "cpu", log: null });
+    const small = {
+      kind: "unet" as const,
+      depth: 5,
+      ngf: 2,
+      size: null,
+      seed: 2,
+    };
+    const g = unet(small);
+    await saveCheckpoint(`${dir}/checkpoints/p2p_run/checkpoints/latest`, {
+      generator: g,
+      generatorConfig: small,
+      data: { direction: "BtoA", inChannels: 3, outChannels: 3, size: 32 },
+    });
+    g.dispose();
+    const p2p = await translate(
+      dir,
+      "--dataroot ./datasets/facades --name p2p_run --model pix2pix --direction BtoA --load_size 32 --crop_size 32 --num_test 1"
+        .split(" "),
+    );
+    assert.equal(p2p.code, 0, p2p.out);
+    assert.match(
+      p2p.out,
+      /model .*checkpoints\/p2p_run\/checkpoints\/latest: unet/,
+    );
+    assert.deepEqual(
+      await names(`${dir}/results/p2p_run/test_latest/images`),
+      ["1_fake_B.png", "1_real_A.png", "1_real_B.png"],
     );
     const bad = await translate(
       dir,
