@@ -129,7 +129,17 @@ export async function downloadDataset(
   await downloadFile(url, archive, { progress: options.progress });
   const stage = tempPathFor(dir);
   try {
-    await extractTarGz(archive, stage);
+    try {
+      await extractTarGz(archive, stage);
+    } catch (e) {
+      // A damaged archive is of no use: the next run downloads it afresh.
+      await Deno.remove(archive).catch(() => {});
+      throw new Error(
+        `${
+          (e as Error).message
+        }; the downloaded ${name}.tar.gz was removed, run the command again to download it afresh`,
+      );
+    }
     // The reference's archives hold NAME/{train,val,test}; accept bare splits too.
     const inner = await exists(`${stage}/${name}`) ? `${stage}/${name}` : stage;
     const splits = await countSplits(inner);
