@@ -14,6 +14,7 @@ import {
   readReferenceCheckpoint,
   readReferenceNetwork,
   type ReadReferenceOptions,
+  referenceCheckpointPath,
   type ReferenceNet,
 } from "@p2p/interop";
 import { exists } from "@p2p/internal";
@@ -125,6 +126,17 @@ export async function loadAnyCheckpoint(
   }
   if (kind === "folder") {
     const label = options.epoch ?? "latest";
+    if (!(await exists(referenceCheckpointPath(path, label, "G")))) {
+      const found: string[] = [];
+      for await (const e of Deno.readDir(path)) {
+        if (/_net_G\.pth$/.test(e.name)) found.push(e.name);
+      }
+      throw new Error(
+        `${path} holds no ${label}_net_G.pth (it has ${
+          found.sort().join(", ")
+        }); give one of those files itself as --checkpoint`,
+      );
+    }
     const r = await readReferenceCheckpoint(path, label, {
       ...ref,
       discriminator: options.discriminator ? true : false,

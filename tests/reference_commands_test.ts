@@ -407,3 +407,30 @@ Deno.test({
     }
   },
 });
+
+Deno.test("a reference folder without latest_net_G.pth: the error lists the epochs it has", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await tinyFacades(dir);
+    await tinyModel(dir, "run");
+    await Deno.rename(
+      `${dir}/checkpoints/run/latest_net_G.pth`,
+      `${dir}/checkpoints/run/5_net_G.pth`,
+    );
+    const r = await translate(dir, [
+      "--checkpoint",
+      "checkpoints/run",
+      "--input",
+      "datasets/facades/testB/1.png",
+      "--output",
+      "x.png",
+    ]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.out,
+      /checkpoints\/run holds no latest_net_G.pth \(it has 5_net_G.pth\); give one of those files itself as --checkpoint/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
