@@ -12,7 +12,7 @@
  *   `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes;
  *   `LeakyRelu` and its gradient's `Greater` / `Select` as loops on the heap;
  *   and
- *   `P2pAdamUpdate`, the fused Adam update of {@linkcode fusedAdam}'s
+ *   `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
  *   optimizer.
  *
  * @module
@@ -53,7 +53,6 @@ import {
 import { ADAM_UPDATE, adamUpdateWasm } from "./kernels/fused_adam.ts";
 
 export { startWasmBackend, type WasmStart } from "./kernels/wasm_threads.ts";
-export { type AdamOptimizer, fusedAdam } from "./kernels/fused_adam.ts";
 
 const BACKEND = "wasm";
 

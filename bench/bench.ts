@@ -28,7 +28,6 @@ import { patchDiscriminator, unet } from "@p2p/models";
 import { createTrainer } from "@p2p/train";
 import { type BackendName, selectBackend } from "@p2p/backend";
 import {
-  fusedAdam,
   registerFastWasmKernels,
   startWasmBackend,
 } from "../backend/wasm_kernels.ts";
@@ -171,9 +170,9 @@ export async function benchP2p(
     ndf: config.ndf,
     size: config.size,
   });
-  const trainer = adam === "fused"
-    ? withFusedAdam(() => createTrainer(g, d))
-    : createTrainer(g, d);
+  // createTrainer's Adam is fused wherever the P2pAdamUpdate kernel is registered.
+  void adam;
+  const trainer = createTrainer(g, d);
   const s = config.size;
   const x = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 1) as tf.Tensor4D;
   const y = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 2) as tf.Tensor4D;
@@ -213,22 +212,6 @@ export async function benchP2p(
   g.dispose();
   d.dispose();
   return result;
-}
-
-/**
- * Runs `f` with `tf.train.adam` standing for p2p's `fusedAdam` (`--adam
- * fused`: what `@p2p/train` gets once it creates its optimizers with
- * `fusedAdam`), then puts tfjs's back.
- */
-export function withFusedAdam<T>(f: () => T): T {
-  const train = tf.train as unknown as { adam: typeof tf.train.adam };
-  const original = train.adam;
-  train.adam = fusedAdam as unknown as typeof tf.train.adam;
-  try {
-    return f();
-  } finally {
-    train.adam = original;
-  }
 }
 
 /** Whether `/usr/bin/python3` can import torch. */
@@ -462,7 +445,8 @@ async function main(): Promise<void> {
     engine = `tfjs-${choice.backend} ${tf.version.tfjs} on ${choice.adapter}`;
   }
   if (adam === "fused") {
-    engine += "; Adam: p2p fusedAdam in place of tf.train.adam (--adam fused)";
+    engine +=
+      "; Adam: p2p Adam, fused where P2pAdamUpdate is registered (--adam fused)";
   }
   const loadBefore = loadAverage();
   console.error(`p2p bench: ${engine}`);

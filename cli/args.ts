@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs";
 import { BACKEND_NAMES, type BackendName, selectBackend } from "@p2p/backend";
@@ -21,6 +22,12 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Placeholder of the value in `--help`. @default "VALUE" */
   metavar?: string;
+  /** Another spelling accepted for the flag (the reference's, e.g. `netG`). @default undefined */
+  alias?: string;
+  /** The default as `--help` shows it, when it is not `default` (e.g. derived). @default undefined */
+  shownDefault?: string;
+  /** Accepted but listed in `--help` only by name, in one line. @default false */
+  hidden?: boolean;
 }
 
 /** The flags of a command, by long name. */
@@ -40,17 +47,24 @@ export class UsageError extends Error {
 
 /** Renders the help text of a command. */
 export function helpText(usage: string, flags: FlagTable): string {
-  const rows = Object.entries(flags).map(([name, f]) => {
+  const shown = Object.entries(flags).filter(([, f]) => !f.hidden);
+  const rows = shown.map(([name, f]) => {
+    const names = f.alias ? `--${name}, --${f.alias}` : `--${name}`;
     const left = f.type === "string"
-      ? `--${name} ${f.metavar ?? "VALUE"}`
-      : `--${name}`;
+      ? `${names} ${f.metavar ?? "VALUE"}`
+      : names;
     const choices = f.choices ? ` (${f.choices.join(" | ")})` : "";
-    const def = f.default === undefined ? "" : ` [default: ${f.default}]`;
+    const shownDefault = f.shownDefault ?? f.default;
+    const def = shownDefault === undefined ? "" : ` [default: ${shownDefault}]`;
     return `  ${left.padEnd(28)} ${f.help}${choices}${def}`;
   });
+  const hidden = Object.entries(flags).filter(([, f]) => f.hidden);
+  const accepted = hidden.length === 0
+    ? ""
+    : `\n\nAccepted and ignored: ${hidden.map(([n]) => `--${n}`).join(" ")}`;
   return `${usage}\n\nFlags:\n${rows.join("\n")}\n  ${
     "--help".padEnd(28)
-  } Show this help.`;
+  } Show this help.${accepted}`;
 }
 
 /**
@@ -77,11 +91,12 @@ export function parseFlags(
   };
   for (const [name, f] of Object.entries(flags)) {
     options[name] = { type: f.type };
+    if (f.alias) options[f.alias] = { type: f.type };
   }
   let parsed;
   try {
     parsed = parseArgs({
-      args,
+      args: joinNegativeValues(args, options),
       options,
       strict: true,
       allowPositionals: false,
@@ -98,16 +113,59 @@ export function parseFlags(
     return null;
   }
   const values: FlagValues = {};
+  const raw = parsed.values as FlagValues;
   for (const [name, f] of Object.entries(flags)) {
-    const v = (parsed.values as FlagValues)[name] ?? f.default;
-    if (f.choices && typeof v === "string" && !f.choices.includes(v)) {
+    if (f.alias && raw[name] !== undefined && raw[f.alias] !== undefined) {
       throw new UsageError(
-        `--${name} must be one of ${f.choices.join(", ")}, received "${v}"`,
+        `--${name} and --${f.alias} are the same flag; give it once`,
       );
+    }
+    const v = raw[name] ?? (f.alias ? raw[f.alias] : undefined) ?? f.default;
+    if (f.choices && typeof v === "string") {
+      try {
+        oneOf(`--${name}`, v, f.choices);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
     }
     values[name] = v;
   }
   return values;
+}
+
+/** `--flag -1` → `--flag=-1` for string flags, as the reference's argparse reads it. */
+function joinNegativeValues(
+  args: string[],
+  options: Record<string, { type: "string" | "boolean" }>,
+): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const name = args[i].startsWith("--") ? args[i].slice(2) : "";
+    if (
+      options[name]?.type === "string" && i + 1 < args.length &&
+      /^-\d/.test(args[i + 1])
+    ) {
+      out.push(`${args[i]}=${args[++i]}`);
+    } else out.push(args[i]);
+  }
+  return out;
+}
+
+/** The flags of `flags` that `args` gives, by their table name (an alias counts as its flag). */
+export function givenFlags(args: string[], flags: FlagTable): Set<string> {
+  const out = new Set<string>();
+  for (const [name, f] of Object.entries(flags)) {
+    for (const spelling of f.alias ? [name, f.alias] : [name]) {
+      if (
+        args.some((a) =>
+          a === `--${spelling}` || a.startsWith(`--${spelling}=`)
+        )
+      ) {
+        out.add(name);
+      }
+    }
+  }
+  return out;
 }
 
 /** Reads an integer flag, with bounds; the error names the flag and the value. */

@@ -65,12 +65,12 @@ async function main(): Promise<void> {
   const rows: (ImageMetrics & { name: string })[] = [];
   for (let i = 0; i < ds.size; i++) {
     const pair = await ds.get(i);
-    const x = pair.a.expandDims(0) as tf.Tensor4D;
+    const x = pair.input.expandDims(0) as tf.Tensor4D;
     const y = translator.run(x);
     const out = y.squeeze([0]);
-    const m = await imageMetrics(out, pair.b);
+    const m = await imageMetrics(out, pair.target);
     rows.push({ name: pair.name, ...m });
-    tf.dispose([pair.a, pair.b, x, y, out]);
+    tf.dispose([pair.input, pair.target, x, y, out]);
   }
   const mean = meanMetrics(rows);
   const fmt = (m: ImageMetrics) =>

@@ -22,6 +22,7 @@
  *
  * @module
  */
+import { exists } from "@p2p/internal";
 import * as tf from "@tensorflow/tfjs";
 import { createRequire } from "node:module";
 import { selectBackend } from "@p2p/backend";
@@ -158,15 +159,6 @@ export function vendorFiles(): Map<string, string> {
     }
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -16,253 +16,195 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { type BackendName, selectBackend } from "@p2p/backend";
-import { PRESET_NAMES, type PresetName } from "@p2p/models";
-import { DATASET_NAMES, type DatasetName } from "@p2p/data";
 import {
+  checkOption,
   formatDuration,
   formatProgressBar,
   formatProgressLine,
-  GAN_MODES,
-  type GanMode,
-  SCHEDULE_POLICIES,
-  type SchedulePolicy,
+  networkConfigs,
+  type OptionSpec,
+  resolveTrainOptions,
   train,
-  TRAIN_DEFAULTS,
+  TRAIN_OPTIONS,
+  type TrainOptionName,
   type TrainOptions,
   type TrainProgress,
+  type TrainResult,
+  type TrainStart,
 } from "@p2p/train";
 import {
   BACKEND_FLAGS,
   type FlagTable,
   type FlagValues,
-  intFlag,
-  numberFlag,
+  givenFlags,
   parseFlags,
   runMain,
   UsageError,
 } from "./args.ts";
 
 const USAGE =
-  "usage: deno task train [--data DIR | --dataset NAME] [--preset P] [--size N] [--depth N] [--ngf N] [--ndf N] [--batch N] [--epochs N] [--epochs-decay N] [--lambda-l1 X] [--gan-mode M] [--backend B] [--seed N] [--out DIR] [--resume] [flags]";
+  "usage: deno task train [--data DIR | --dataset NAME] [option ...]  (the reference's train.py flags work too: --dataroot DIR --name NAME --netG unet_256 ...)";
 
-const d = TRAIN_DEFAULTS;
+/** A training option's flag: its kebab-case name (`epochsDecay` → `epochs-decay`). */
+export function flagName(option: string): string {
+  return option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}
 
-/** The flags of `deno task train`. */
+function describe(name: string, spec: OptionSpec): string {
+  return spec.reference === flagName(name)
+    ? `${spec.help} (the reference's spelling too)`
+    : spec.help;
+}
+
+/** The reference's flags that concern only CUDA or its viewers: accepted, ignored with one note. */
+export const IGNORED_REFERENCE_FLAGS: FlagTable = Object.fromEntries(
+  [
+    ["gpu_ids", "string"],
+    ["display_freq", "string"],
+    ["display_ncols", "string"],
+    ["display_id", "string"],
+    ["display_server", "string"],
+    ["display_env", "string"],
+    ["display_port", "string"],
+    ["display_winsize", "string"],
+    ["update_html_freq", "string"],
+    ["use_wandb", "boolean"],
+    ["wandb_project_name", "string"],
+    ["num_threads", "string"],
+    ["print_freq", "string"],
+    ["no_html", "boolean"],
+    ["verbose", "boolean"],
+  ].map(([name, type]) => [name, {
+    type: type as "string" | "boolean",
+    help: "Reference flag for CUDA or its viewers: accepted and ignored.",
+    hidden: true,
+  }]),
+);
+
+/** The reference's flags that only name what p2p always is: each must have this value. */
+export const FIXED_REFERENCE_FLAGS: Readonly<Record<string, string>> = {
+  model: "pix2pix",
+  dataset_mode: "aligned",
+  pool_size: "0",
+  phase: "train",
+};
+
+/** The flags of `deno task train`, derived from the options table. */
 export const TRAIN_FLAGS: FlagTable = {
-  data: {
-    type: "string",
-    help:
-      "Folder of paired images: AB images (A left, B right) or A/ + B/, optional train/ val/ test/.",
-    default: "none (train the embedded --dataset)",
-    metavar: "DIR",
-  },
-  dataset: {
-    type: "string",
-    help: "Embedded procedural data set, used when --data is not given.",
-    default: d.dataset,
-    choices: DATASET_NAMES,
-    metavar: "NAME",
-  },
-  count: {
-    type: "string",
-    help: "Training pairs generated for --dataset.",
-    default: String(d.count),
-    metavar: "N",
-  },
-  preset: {
-    type: "string",
-    help: "Networks: the PyTorch reference, the Keras tutorial, ...",
-    default: d.preset,
-    choices: PRESET_NAMES,
-    metavar: "P",
-  },
-  size: {
-    type: "string",
-    help:
-      "Training image side (pairs resized to size·286/256, randomly cropped); a multiple of 2^depth.",
-    default: String(d.size),
-    metavar: "N",
-  },
-  depth: {
-    type: "string",
-    help: "U-Net depth (8 for 256×256 as the reference).",
-    default: String(d.depth),
-    metavar: "N",
-  },
-  ngf: {
-    type: "string",
-    help: "Generator filters (reference 64).",
-    default: String(d.ngf),
-    metavar: "N",
-  },
-  ndf: {
-    type: "string",
-    help: "Discriminator filters (reference 64).",
-    default: String(d.ndf),
-    metavar: "N",
-  },
-  "in-channels": {
-    type: "string",
-    help: "Input channels: 1 grey or 3 RGB.",
-    default: String(d.inChannels),
-    choices: ["1", "3"],
-    metavar: "N",
-  },
-  "out-channels": {
-    type: "string",
-    help: "Output channels: 1 grey or 3 RGB.",
-    default: String(d.outChannels),
-    choices: ["1", "3"],
-    metavar: "N",
-  },
-  batch: {
-    type: "string",
-    help: "Pairs per step (reference 1).",
-    default: String(d.batch),
-    metavar: "N",
-  },
-  epochs: {
-    type: "string",
-    help: "Epochs at the initial learning rate (reference 100).",
-    default: String(d.epochs),
-    metavar: "N",
-  },
-  "epochs-decay": {
-    type: "string",
-    help: "Epochs of linear decay to 0 afterwards (reference 100).",
-    default: String(d.epochsDecay),
-    metavar: "N",
-  },
-  lr: {
-    type: "string",
-    help: "Adam learning rate.",
-    default: String(d.lr),
-    metavar: "X",
-  },
-  policy: {
-    type: "string",
-    help: "Learning-rate schedule.",
-    default: d.policy,
-    choices: SCHEDULE_POLICIES,
-    metavar: "P",
-  },
-  "lambda-l1": {
-    type: "string",
-    help: "Weight of the L1 term.",
-    default: String(d.lambdaL1),
-    metavar: "X",
-  },
-  "gan-mode": {
-    type: "string",
-    help: "GAN objective.",
-    default: d.ganMode,
-    choices: GAN_MODES,
-    metavar: "M",
-  },
-  direction: {
-    type: "string",
-    help: "AtoB: A is the input; BtoA: B is.",
-    default: d.direction,
-    choices: ["AtoB", "BtoA"],
-    metavar: "D",
-  },
+  ...Object.fromEntries(
+    (Object.entries(TRAIN_OPTIONS) as [string, OptionSpec][]).map((
+      [name, spec],
+    ) => [flagName(name), {
+      type: spec.kind === "boolean" ? "boolean" : "string",
+      help: describe(name, spec),
+      default: spec.kind === "boolean"
+        ? undefined
+        : spec.default === null
+        ? undefined
+        : String(spec.default),
+      shownDefault: spec.default === null ? "none" : String(spec.default),
+      choices: spec.choices?.map(String),
+      metavar: spec.metavar,
+      alias: spec.reference === flagName(name) ? undefined : spec.reference,
+    }]),
+  ),
   ...BACKEND_FLAGS,
-  seed: {
-    type: "string",
-    help: "Seed of the weights, shuffle, jitter and dropout.",
-    default: String(d.seed),
-    metavar: "N",
-  },
-  out: {
-    type: "string",
-    help: "Run folder: log.jsonl, samples/, index.html, checkpoints/.",
-    default: "runs/<dataset or data folder name>",
-    metavar: "DIR",
-  },
   resume: {
     type: "boolean",
     help:
       "Continue the run in --out from checkpoints/latest at its exact step.",
+    alias: "continue_train",
     default: false,
   },
-  "display-every": {
+  force: {
+    type: "boolean",
+    help: "Replace an earlier run in --out (only the files p2p wrote there).",
+    default: false,
+  },
+  epoch: {
     type: "string",
-    help: "Steps between sample grids (and checkpoints/latest).",
-    default: String(d.displayEvery),
+    help:
+      "With --continue_train: continue from checkpoints/epoch_<N> instead of latest.",
+    default: "latest",
     metavar: "N",
   },
-  "save-every": {
+  epoch_count: {
     type: "string",
-    help: "Epochs between kept checkpoints/epoch_<n>.",
-    default: String(d.saveEvery),
+    help:
+      "Reference: the epoch a continued run starts at (p2p resumes at the exact step; 1 or with --continue_train).",
     metavar: "N",
   },
+  ...Object.fromEntries(
+    Object.entries(FIXED_REFERENCE_FLAGS).map(([name, value]) => [name, {
+      type: "string" as const,
+      help: `Reference flag; p2p is always ${value}.`,
+      choices: [value],
+      metavar: "V",
+    }]),
+  ),
+  ...IGNORED_REFERENCE_FLAGS,
 };
 
-/** Whether `--name` appears in `args` (so resume only sees what was given). */
-function given(args: string[], name: string): boolean {
-  return args.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-}
-
 /**
- * Turns parsed flags into {@linkcode TrainOptions}, keeping only flags given
- * on the command line (the package holds the defaults). Errors name the flag.
+ * Turns parsed flags into training options, keeping only flags given on the
+ * command line (the options table holds the defaults); values are checked
+ * against the table, errors name the flag.
  */
 export function trainOptionsFromFlags(
   v: FlagValues,
-  args: string[],
+  given: ReadonlySet<string>,
 ): TrainOptions {
-  const o: TrainOptions = {};
-  const has = (n: string) => given(args, n);
-  if (has("data") && has("dataset")) {
+  const o: Record<string, unknown> = {};
+  if (given.has("data") && given.has("dataset")) {
     throw new UsageError("give either --data or --dataset, not both");
   }
-  if (has("data")) o.data = v.data as string;
-  if (has("dataset")) o.dataset = v.dataset as DatasetName;
-  if (has("count")) o.count = intFlag(v, "count", 1);
-  if (has("preset")) o.preset = v.preset as PresetName;
-  if (has("size")) o.size = intFlag(v, "size", 16, 4096);
-  if (has("depth")) o.depth = intFlag(v, "depth", 1, 12);
-  if (has("ngf")) o.ngf = intFlag(v, "ngf", 1, 1024);
-  if (has("ndf")) o.ndf = intFlag(v, "ndf", 1, 1024);
-  if (has("in-channels")) o.inChannels = Number(v["in-channels"]) as 1 | 3;
-  if (has("out-channels")) o.outChannels = Number(v["out-channels"]) as 1 | 3;
-  if (has("batch")) o.batch = intFlag(v, "batch", 1);
-  if (has("epochs")) o.epochs = intFlag(v, "epochs", 0);
-  if (has("epochs-decay")) o.epochsDecay = intFlag(v, "epochs-decay", 0);
-  if (has("lr")) o.lr = numberFlag(v, "lr", 0);
-  if (has("policy")) o.policy = v.policy as SchedulePolicy;
-  if (has("lambda-l1")) o.lambdaL1 = numberFlag(v, "lambda-l1", 0);
-  if (has("gan-mode")) o.ganMode = v["gan-mode"] as GanMode;
-  if (has("direction")) o.direction = v.direction as "AtoB" | "BtoA";
-  if (has("seed")) o.seed = intFlag(v, "seed", 0);
-  if (has("out")) o.out = v.out as string;
-  if (has("display-every")) o.displayEvery = intFlag(v, "display-every", 1);
-  if (has("save-every")) o.saveEvery = intFlag(v, "save-every", 1);
-  o.resume = v.resume === true;
-  if (
-    (o.epochs ?? d.epochs) + (o.epochsDecay ?? d.epochsDecay) < 1 && !o.resume
+  for (
+    const [name, spec] of Object.entries(TRAIN_OPTIONS) as [
+      TrainOptionName,
+      OptionSpec,
+    ][]
   ) {
-    throw new UsageError(
-      `--epochs + --epochs-decay must be at least 1, received ${
-        o.epochs ?? d.epochs
-      } + ${o.epochsDecay ?? d.epochsDecay}`,
-    );
-  }
-  const preset = o.preset ?? d.preset;
-  if (!o.resume && preset !== "book") {
-    const size = o.size ?? d.size, depth = o.depth ?? d.depth;
-    if (size % 2 ** depth !== 0) {
-      throw new UsageError(
-        `--size ${size} is not divisible by 2^depth = ${
-          2 ** depth
-        } (--depth ${depth}); use a multiple of ${
-          2 ** depth
-        } or a smaller --depth`,
-      );
+    const flag = flagName(name);
+    if (!given.has(flag)) continue;
+    const raw = v[flag];
+    const value = spec.kind === "integer" || spec.kind === "number" ||
+        (spec.kind === "choice" && typeof spec.choices![0] === "number")
+      ? (typeof raw === "string" && raw.trim() !== "" ? Number(raw) : raw)
+      : raw;
+    try {
+      o[name] = checkOption(name, value);
+    } catch (e) {
+      const message = (e as Error).message.replace(/^\S+/, `--${flag}`)
+        .replace(/received .*$/, `received ${JSON.stringify(raw)}`);
+      throw new UsageError(message);
     }
   }
-  return o;
+  o.resume = v.resume === true;
+  if (given.has("epoch") && v.epoch !== "latest") {
+    const n = Number(v.epoch);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(
+        `--epoch must be latest or an epoch number ≥ 1, received "${v.epoch}"`,
+      );
+    }
+    if (!o.resume) {
+      throw new UsageError(`--epoch ${n} needs --continue_train (or --resume)`);
+    }
+    o.resumeEpoch = n;
+  }
+  o.force = v.force === true;
+  if (given.has("epoch_count") && v.epoch_count !== "1" && !o.resume) {
+    throw new UsageError(
+      `--epoch_count ${v.epoch_count} needs --continue_train: p2p continues a run at the exact step its checkpoint holds`,
+    );
+  }
+  try {
+    const { resume: _r, force: _f, ...options } = o;
+    if (!o.resume) networkConfigs(resolveTrainOptions(options));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return o as TrainOptions;
 }
 
 async function checkData(path: string): Promise<void> {
@@ -329,24 +271,50 @@ function progressPrinter(terminal: boolean) {
   };
 }
 
-async function main(): Promise<void> {
-  const args = Deno.args;
-  const v = parseFlags(args, USAGE, TRAIN_FLAGS);
-  if (!v) return;
-  const options = trainOptionsFromFlags(v, args);
-  if (options.data !== undefined) await checkData(options.data);
+/** The two lines printed when a run starts. */
+function startLines(s: TrainStart): string[] {
+  const o = s.options;
+  return [
+    `p2p: ${
+      s.resumedFrom ? `resuming ${s.resumedFrom} at step ${s.step}` : "training"
+    } on ${
+      o.data ?? `embedded ${o.dataset}`
+    } (${s.trainPairs} pairs, ${s.heldOutPairs} ${
+      s.heldOutIsSeparate ? "held out" : "training pairs for evaluation"
+    }), ${o.preset} ${o.generator}${
+      o.depth ? ` (depth ${o.depth})` : ""
+    } at ${o.size}×${o.size}, ngf ${o.ngf}, ndf ${o.ndf} (G ${
+      (s.generatorParams / 1e6).toFixed(2)
+    } M, D ${(s.discriminatorParams / 1e6).toFixed(2)} M parameters)`,
+    `p2p: ${o.epochs} + ${o.epochsDecay} epochs × ${s.stepsPerEpoch} steps = ${s.totalSteps} steps, batch ${o.batch}, ${o.ganMode} GAN, λ L1 ${o.lambdaL1}; output in ${o.out}/`,
+  ];
+}
 
-  const choice = await selectBackend({
-    backend: v.backend as BackendName,
-    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
-  });
-  if (choice.backend === "wasm" && !wasmCanTrain()) {
-    throw new Error(
-      "the wasm backend has no Conv2DBackpropFilter kernel in this build, so it cannot train; use --backend cpu",
+/** The lines printed when a run ends. */
+function resultLines(result: TrainResult): string[] {
+  const lines = [
+    `p2p: ${result.status} at step ${result.step}/${result.totalSteps} in ${
+      formatDuration(result.seconds)
+    }; checkpoint ${result.checkpoint}; samples and plot in ${result.out}/index.html`,
+  ];
+  const e = result.evaluation;
+  if (e) {
+    const where = e.heldOut
+      ? "held-out"
+      : "training (the data has no val/ or test/ split)";
+    lines.push(
+      `p2p: ${where} L1 over ${e.pairs} pairs: model ${
+        e.modelL1.toFixed(4)
+      }, always-the-mean-training-target baseline ${
+        e.baselineL1.toFixed(4)
+      }; ratio ${e.ratio.toFixed(3)} (${e.ratio <= 0.8 ? "≤" : ">"} 0.8)`,
     );
   }
+  return lines;
+}
 
-  const controller = new AbortController();
+/** Ctrl-C stops after the current step; a second quits at once. */
+function interruptOnSigint(controller: AbortController): () => void {
   let interrupts = 0;
   const onInterrupt = () => {
     interrupts++;
@@ -359,29 +327,46 @@ async function main(): Promise<void> {
   try {
     Deno.addSignalListener("SIGINT", onInterrupt);
   } catch { /* signals unsupported here */ }
+  return () => {
+    try {
+      Deno.removeSignalListener("SIGINT", onInterrupt);
+    } catch { /* ignore */ }
+  };
+}
 
+async function main(): Promise<void> {
+  const args = Deno.args;
+  const v = parseFlags(args, USAGE, TRAIN_FLAGS);
+  if (!v) return;
+  const given = givenFlags(args, TRAIN_FLAGS);
+  const ignored = Object.keys(IGNORED_REFERENCE_FLAGS).filter((f) =>
+    given.has(f)
+  );
+  if (ignored.length > 0) {
+    console.log(
+      `p2p: ignoring ${
+        ignored.map((f) => `--${f}`).join(", ")
+      } (CUDA or the reference's viewers; p2p writes index.html and log.jsonl)`,
+    );
+  }
+  const options = trainOptionsFromFlags(v, given);
+  if (typeof options.data === "string") await checkData(options.data);
+
+  const choice = await selectBackend({
+    backend: v.backend as BackendName,
+    allowSoftwareGpu: v["allow-software-gpu"] as boolean,
+  });
+  if (choice.backend === "wasm" && !wasmCanTrain()) {
+    throw new Error(
+      "the wasm backend has no Conv2DBackpropFilter kernel in this build, so it cannot train; use --backend cpu",
+    );
+  }
+  const controller = new AbortController();
+  const stopListening = interruptOnSigint(controller);
   const out = progressPrinter(Deno.stdout.isTerminal());
   try {
     const result = await train({ ...options, signal: controller.signal }, {
-      onStart: (s) => {
-        const o = s.options;
-        out.message(
-          `p2p: ${
-            s.resumedFrom
-              ? `resuming ${s.resumedFrom} at step ${s.step}`
-              : "training"
-          } on ${
-            o.data ?? `embedded ${o.dataset}`
-          } (${s.trainPairs} pairs, ${s.heldOutPairs} ${
-            s.heldOutIsSeparate ? "held out" : "training pairs for evaluation"
-          }), ${o.preset} preset at ${o.size}×${o.size}, depth ${o.depth}, ngf ${o.ngf}, ndf ${o.ndf} (G ${
-            (s.generatorParams / 1e6).toFixed(2)
-          } M, D ${(s.discriminatorParams / 1e6).toFixed(2)} M parameters)`,
-        );
-        out.message(
-          `p2p: ${o.epochs} + ${o.epochsDecay} epochs × ${s.stepsPerEpoch} steps = ${s.totalSteps} steps, batch ${o.batch}, ${o.ganMode} GAN, λ L1 ${o.lambdaL1}; output in ${o.out}/`,
-        );
-      },
+      onStart: (s) => startLines(s).forEach((l) => out.message(l)),
       onStep: (p) => out.step(p),
       onMessage: (m) => out.message(`p2p: ${m}`),
     });
@@ -389,29 +374,10 @@ async function main(): Promise<void> {
     if (result.status === "stopped" && controller.signal.aborted) {
       Deno.exitCode = 130;
     }
-    console.log(
-      `p2p: ${result.status} at step ${result.step}/${result.totalSteps} in ${
-        formatDuration(result.seconds)
-      }; checkpoint ${result.checkpoint}; samples and plot in ${result.out}/index.html`,
-    );
-    const e = result.evaluation;
-    if (e) {
-      const where = e.heldOut
-        ? "held-out"
-        : "training (the data has no val/ or test/ split)";
-      console.log(
-        `p2p: ${where} L1 over ${e.pairs} pairs: model ${
-          e.modelL1.toFixed(4)
-        }, always-the-mean-training-target baseline ${
-          e.baselineL1.toFixed(4)
-        }; ratio ${e.ratio.toFixed(3)} (${e.ratio <= 0.8 ? "≤" : ">"} 0.8)`,
-      );
-    }
+    for (const line of resultLines(result)) console.log(line);
   } finally {
     out.done();
-    try {
-      Deno.removeSignalListener("SIGINT", onInterrupt);
-    } catch { /* ignore */ }
+    stopListening();
   }
 }
 

@@ -86,9 +86,9 @@ export interface EmbeddedDatasetOptions
  * import { createRng, embeddedDataset } from "./mod.ts";
  * const ds = embeddedDataset("facades", { count: 2, size: 32 });
  * const batch = await ds.batch([0, 1], { jitter: true, rng: createRng(0) });
- * console.log(batch.a.shape); // [2, 32, 32, 3]
- * batch.a.dispose();
- * batch.b.dispose();
+ * console.log(batch.input.shape); // [2, 32, 32, 3]
+ * batch.input.dispose();
+ * batch.target.dispose();
  * ```
  */
 export function embeddedDataset(

@@ -174,13 +174,13 @@ Deno.test("writeDataset: AB folder with splits that pairedDataset reads back exa
       train.names,
       generated.slice(0, 8).map((p) => `${p.name}.png`),
     );
-    assert.deepEqual(train.source(3).a, generated[3].a);
-    assert.deepEqual(train.source(3).b, generated[3].b);
+    assert.deepEqual(train.source(3).input, generated[3].a);
+    assert.deepEqual(train.source(3).target, generated[3].b);
     const test = await pairedDataset(out, {
       split: "test",
       preprocess: "none",
     });
-    assert.deepEqual(test.source(0).b, generated[9].b);
+    assert.deepEqual(test.source(0).target, generated[9].b);
     const left = [];
     for await (const e of Deno.readDir(dir)) left.push(e.name);
     assert.deepEqual(left, ["facades"], "no temporary folder left behind");
@@ -242,9 +242,9 @@ Deno.test("embeddedDataset: in-memory pairs with crop defaults from size", async
   assert.equal(ds.options.loadSize, 36);
   assert.deepEqual(ds.outputSize, [32, 32]);
   const night = generateDay2Night(1, { size: 32 })[0].b;
-  assert.deepEqual(ds.source(0).a, night);
+  assert.deepEqual(ds.source(0).input, night);
   const p = await ds.get(0);
-  assert.deepEqual(p.b.shape, [32, 32, 1]);
-  p.a.dispose();
-  p.b.dispose();
+  assert.deepEqual(p.target.shape, [32, 32, 1]);
+  p.input.dispose();
+  p.target.dispose();
 });

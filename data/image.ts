@@ -12,8 +12,10 @@ import { decodePng } from "./png.ts";
 /** A channel count: 1 (grey) or 3 (RGB). */
 export type Channels = 1 | 3;
 
-import type { Tensor3D, Tensor4D } from "@p2p/layers";
-export type { Tensor3D, Tensor4D };
+/** One image as a tensor `[height, width, channels]` (an alias of `tf.Tensor3D`). */
+export type ImageTensor = tf.Tensor3D;
+/** Images as a tensor `[n, height, width, channels]` (an alias of `tf.Tensor4D`). */
+export type ImageBatch = tf.Tensor4D;
 
 /** An 8-bit image, rows top to bottom, channels interleaved (HWC). */
 export interface Pixels {
@@ -218,7 +220,7 @@ function checkPixels(image: Pixels, what: string): void {
  */
 export async function writeImage(
   path: string,
-  image: Pixels | Tensor3D | Tensor4D,
+  image: Pixels | ImageTensor | ImageBatch,
 ): Promise<void> {
   const pixels = image instanceof tf.Tensor
     ? await tensorToImage(image)
@@ -228,7 +230,7 @@ export async function writeImage(
 }
 
 /** Converts 8-bit pixels to a float32 tensor `[h, w, c]` in [-1, 1] (`v / 127.5 - 1`). */
-export function imageToTensor(image: Pixels): Tensor3D {
+export function imageToTensor(image: Pixels): ImageTensor {
   checkPixels(image, "imageToTensor");
   return tf.tensor3d(pixelsToFloat(image), [
     image.height,
@@ -251,7 +253,7 @@ export function pixelsToFloat(image: Pixels): Float32Array {
  * because some backends (WebGPU) only read data asynchronously.
  */
 export async function tensorToImage(
-  tensor: Tensor3D | Tensor4D,
+  tensor: ImageTensor | ImageBatch,
 ): Promise<Pixels> {
   const shape = tensor.shape;
   const ok3 = shape.length === 3;

@@ -1,8 +1,9 @@
 /**
  * `@p2p/data`: paired image data for pix2pix.
  *
- * - Image I/O: PNG and JPEG in, PNG out (written atomically); 8-bit
- *   {@linkcode Pixels} to and from tensors in [-1, 1] (RGB or grey).
+ * - Image I/O (`image.ts`, `png.ts`): PNG and JPEG in, PNG out (written
+ *   atomically); 8-bit {@linkcode Pixels} to and from tensors in [-1, 1]
+ *   (RGB or grey; {@linkcode ImageTensor} / {@linkcode ImageBatch}).
  * - Paired data sets ({@linkcode pairedDataset}): a folder of AB images or
  *   `A/` + `B/` folders, `train/`/`val/`/`test/` splits, `AtoB`/`BtoA`, every
  *   file validated up front, decoded images cached as typed arrays.
@@ -20,9 +21,9 @@
  * const ds = embeddedDataset("facades", { count: 4, size: 32 });
  * const rng = createRng(7);
  * for await (const batch of ds.batches({ batchSize: 2, rng, jitter: true })) {
- *   console.log(batch.names, batch.a.shape, batch.b.shape); // [2, 32, 32, 3] each
- *   batch.a.dispose();
- *   batch.b.dispose();
+ *   console.log(batch.names, batch.input.shape, batch.target.shape); // [2, 32, 32, 3] each
+ *   batch.input.dispose();
+ *   batch.target.dispose();
  * }
  * console.log(FACADE_PALETTE[2].name); // "window"
  * ```
@@ -36,13 +37,13 @@ export {
   createPixels,
   decodeImage,
   encodePng,
+  type ImageBatch,
+  type ImageTensor,
   imageToTensor,
   type Pixels,
   pixelsToFloat,
   readImage,
   type ReadImageOptions,
-  type Tensor3D,
-  type Tensor4D,
   tensorToImage,
   toChannels,
   writeImage,

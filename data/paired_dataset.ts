@@ -12,10 +12,10 @@ import {
   type Channels,
   checkChannels,
   decodeImage,
+  type ImageBatch,
+  type ImageTensor,
   type Pixels,
   pixelsToFloat,
-  type Tensor3D,
-  type Tensor4D,
   toChannels,
 } from "./image.ts";
 import { crop } from "./resize.ts";
@@ -87,9 +87,9 @@ export interface GetOptions {
 /** One pair as 8-bit pixels, already direction-swapped and transformed. */
 export interface PixelPair {
   /** Model input. */
-  readonly a: Pixels;
+  readonly input: Pixels;
   /** Target. */
-  readonly b: Pixels;
+  readonly target: Pixels;
   /** Pair name. */
   readonly name: string;
 }
@@ -97,9 +97,9 @@ export interface PixelPair {
 /** One pair as tensors in [-1, 1]; the caller disposes them. */
 export interface Pair {
   /** Model input `[h, w, inChannels]`. */
-  readonly a: Tensor3D;
+  readonly input: ImageTensor;
   /** Target `[h, w, outChannels]`. */
-  readonly b: Tensor3D;
+  readonly target: ImageTensor;
   /** Pair name. */
   readonly name: string;
 }
@@ -107,9 +107,9 @@ export interface Pair {
 /** A batch of pairs as tensors in [-1, 1]; the caller disposes them. */
 export interface PairBatch {
   /** Model inputs `[n, h, w, inChannels]`. */
-  readonly a: Tensor4D;
+  readonly input: ImageBatch;
   /** Targets `[n, h, w, outChannels]`. */
-  readonly b: Tensor4D;
+  readonly target: ImageBatch;
   /** Pair names, in batch order. */
   readonly names: readonly string[];
   /** Pair indices, in batch order. */
@@ -535,17 +535,17 @@ function build(
   const swap = opts.direction === "BtoA";
   const pairs: PixelPair[] = raw.map((p) => ({
     name: p.name,
-    a: toChannels(swap ? p.b : p.a, opts.inChannels),
-    b: toChannels(swap ? p.a : p.b, opts.outChannels),
+    input: toChannels(swap ? p.b : p.a, opts.inChannels),
+    target: toChannels(swap ? p.a : p.b, opts.outChannels),
   }));
   const evalOpts = evalTransformOptions(opts);
   if (opts.preprocess.includes("crop")) {
     for (const p of pairs) {
       for (const o of [opts, evalOpts]) {
-        const [w, h] = resizedSize(p.a.width, p.a.height, o);
+        const [w, h] = resizedSize(p.input.width, p.input.height, o);
         if (w < opts.cropSize || h < opts.cropSize) {
           problems.add(
-            `pair '${p.name}' is ${p.a.width}x${p.a.height} (${w}x${h} after preprocess ${opts.preprocess}): expected at least cropSize ${opts.cropSize} on each side`,
+            `pair '${p.name}' is ${p.input.width}x${p.input.height} (${w}x${h} after preprocess ${opts.preprocess}): expected at least cropSize ${opts.cropSize} on each side`,
           );
           break;
         }
@@ -560,11 +560,13 @@ function build(
   }
 
   const sizes = new Set(
-    pairs.map((p) => transformedSize(p.a.width, p.a.height, opts).join("x")),
+    pairs.map((p) =>
+      transformedSize(p.input.width, p.input.height, opts).join("x")
+    ),
   );
   const evalSizes = new Set(
     pairs.map((p) =>
-      transformedSize(p.a.width, p.a.height, evalOpts).join("x")
+      transformedSize(p.input.width, p.input.height, evalOpts).join("x")
     ),
   );
   const outputSize = sizes.size === 1 && evalSizes.size === 1 &&
@@ -593,15 +595,20 @@ function build(
         );
       }
       o = opts;
-      params = drawTransformParams(p.a.width, p.a.height, o, options.rng);
+      params = drawTransformParams(
+        p.input.width,
+        p.input.height,
+        o,
+        options.rng,
+      );
     } else {
       o = evalOpts;
-      params = centerTransformParams(p.a.width, p.a.height, o);
+      params = centerTransformParams(p.input.width, p.input.height, o);
     }
     return {
       name: p.name,
-      a: applyTransform(p.a, params, { ...o, name: p.name }),
-      b: applyTransform(p.b, params, { ...o, name: p.name }),
+      input: applyTransform(p.input, params, { ...o, name: p.name }),
+      target: applyTransform(p.target, params, { ...o, name: p.name }),
     };
   };
   const batchSync = (
@@ -612,25 +619,25 @@ function build(
       throw new Error("batch: expected at least one index, received none");
     }
     const items = indices.map((i) => pixels(i, options));
-    const { width: w, height: h } = items[0].a;
+    const { width: w, height: h } = items[0].input;
     for (const it of items) {
-      if (it.a.width !== w || it.a.height !== h) {
+      if (it.input.width !== w || it.input.height !== h) {
         throw new Error(
           `batch: cannot stack pairs of different sizes: '${
             items[0].name
-          }' is ${w}x${h}, '${it.name}' is ${it.a.width}x${it.a.height}; use batch size 1 or a preprocess that crops`,
+          }' is ${w}x${h}, '${it.name}' is ${it.input.width}x${it.input.height}; use batch size 1 or a preprocess that crops`,
         );
       }
     }
-    const stack = (key: "a" | "b", c: Channels): Tensor4D => {
+    const stack = (key: "input" | "target", c: Channels): ImageBatch => {
       const per = w * h * c;
       const buf = new Float32Array(per * items.length);
       items.forEach((it, k) => buf.set(pixelsToFloat(it[key]), k * per));
       return tf.tensor4d(buf, [items.length, h, w, c], "float32");
     };
     return {
-      a: stack("a", opts.inChannels),
-      b: stack("b", opts.outChannels),
+      input: stack("input", opts.inChannels),
+      target: stack("target", opts.outChannels),
       names: items.map((it) => it.name),
       indices: [...indices],
     };
@@ -651,13 +658,13 @@ function build(
     get(i: number, options: GetOptions = {}): Promise<Pair> {
       return settle(() => {
         const p = pixels(i, options);
-        const t = (im: Pixels): Tensor3D =>
+        const t = (im: Pixels): ImageTensor =>
           tf.tensor3d(
             pixelsToFloat(im),
             [im.height, im.width, im.channels],
             "float32",
           );
-        return { a: t(p.a), b: t(p.b), name: p.name };
+        return { input: t(p.input), target: t(p.target), name: p.name };
       });
     },
     batch,

@@ -49,8 +49,8 @@ Deno.test("AB folder: names sorted, halves split, values in [-1, 1]", async () =
     assert.deepEqual(ds.outputSize, [12, 8]);
     const p = await ds.get(0);
     assert.equal(p.name, "a.png");
-    await expectTensor(p.a, A1);
-    await expectTensor(p.b, B1);
+    await expectTensor(p.input, A1);
+    await expectTensor(p.target, B1);
   });
 });
 
@@ -66,10 +66,10 @@ Deno.test("A/ and B/ folders: matched by name without extension (PNG and JPEG)",
     assert.equal(ds.layout, "A/B");
     assert.deepEqual(ds.names, ["x.png", "y.png"]);
     const p = await ds.get(0);
-    await expectTensor(p.a, A1);
-    await expectTensor(p.b, B1);
+    await expectTensor(p.input, A1);
+    await expectTensor(p.target, B1);
     assert.deepEqual(
-      pixelAt(ds.source(1).b, 3, 3).map((v) => Math.abs(v - 90) <= 2),
+      pixelAt(ds.source(1).target, 3, 3).map((v) => Math.abs(v - 90) <= 2),
       [true, true, true],
     );
   });
@@ -95,7 +95,7 @@ Deno.test("splits: root/<split>/ AB, root/<split>/{A,B}, root/{A,B}/<split>; a m
     await writeImage(`${dir}/s2/test/B/p.png`, B1);
     const s2 = await pairedDataset(`${dir}/s2`, { ...PLAIN, split: "test" });
     assert.equal(s2.layout, "A/B");
-    await expectTensor((await s2.get(0)).b, B1);
+    await expectTensor((await s2.get(0)).target, B1);
 
     await writeImage(`${dir}/s3/A/train/q.png`, A2);
     await writeImage(`${dir}/s3/B/train/q.png`, B2);
@@ -117,13 +117,13 @@ Deno.test("BtoA swaps A and B; inChannels/outChannels convert to grey", async ()
       inChannels: 1,
     });
     const p = await ds.get(0);
-    assert.deepEqual(p.a.shape, [8, 12, 1]);
-    await expectTensor(p.a, toChannels(B1, 1));
-    await expectTensor(p.b, A1);
+    assert.deepEqual(p.input.shape, [8, 12, 1]);
+    await expectTensor(p.input, toChannels(B1, 1));
+    await expectTensor(p.target, A1);
     const q = await (await pairedDataset(dir, { ...PLAIN, outChannels: 1 }))
       .get(0);
-    await expectTensor(q.a, A1);
-    await expectTensor(q.b, toChannels(B1, 1));
+    await expectTensor(q.input, A1);
+    await expectTensor(q.target, toChannels(B1, 1));
   });
 });
 
@@ -257,14 +257,14 @@ Deno.test("jitter keeps A and B aligned: identical halves stay identical; B = 25
   const seen = new Set<string>();
   for (let k = 0; k < 12; k++) {
     const p = same.pixels(0, { jitter: true, rng });
-    assert.deepEqual(p.a, p.b);
-    seen.add(Array.from(p.a.data.subarray(0, 3)).join(","));
+    assert.deepEqual(p.input, p.target);
+    seen.add(Array.from(p.input.data.subarray(0, 3)).join(","));
     const q = same.pixels(1, { jitter: true, rng });
-    assert.equal(q.a.width, 32);
-    for (let i = 0; i < q.a.data.length; i++) {
+    assert.equal(q.input.width, 32);
+    for (let i = 0; i < q.input.data.length; i++) {
       assert.ok(
-        Math.abs(q.a.data[i] + q.b.data[i] - 255) <= 1,
-        `pixel ${i}: ${q.a.data[i]} + ${q.b.data[i]}`,
+        Math.abs(q.input.data[i] + q.target.data[i] - 255) <= 1,
+        `pixel ${i}: ${q.input.data[i]} + ${q.target.data[i]}`,
       );
     }
   }
@@ -281,7 +281,7 @@ Deno.test("jitter offsets and flips read back from a gradient (crop only)", () =
   const xs = new Set<number>();
   let flips = 0;
   for (let k = 0; k < 60; k++) {
-    const { a, b } = ds.pixels(0, { jitter: true, rng });
+    const { input: a, target: b } = ds.pixels(0, { jitter: true, rng });
     const [r0, g0] = pixelAt(a, 0, 0), [r1] = pixelAt(a, 15, 0);
     const flipped = r0 > r1;
     if (flipped) flips++;
@@ -299,7 +299,7 @@ Deno.test("jitter offsets and flips read back from a gradient (crop only)", () =
     noFlip: true,
   });
   for (let k = 0; k < 20; k++) {
-    const { a } = noFlip.pixels(0, { jitter: true, rng });
+    const { input: a } = noFlip.pixels(0, { jitter: true, rng });
     assert.ok(pixelAt(a, 0, 0)[0] < pixelAt(a, 15, 0)[0]);
   }
   assert.throws(
@@ -315,9 +315,9 @@ Deno.test("no jitter: the test-time transform (resize to cropSize, no flip) is d
     cropSize: 32,
   });
   const p = ds.pixels(0);
-  assert.equal(p.a.width, 32);
+  assert.equal(p.input.width, 32);
   assert.deepEqual(ds.pixels(0), p);
-  assert.ok(pixelAt(p.a, 0, 0)[0] < pixelAt(p.a, 31, 0)[0]);
+  assert.ok(pixelAt(p.input, 0, 0)[0] < pixelAt(p.input, 31, 0)[0]);
   assert.deepEqual(ds.outputSize, [32, 32]);
 });
 
@@ -333,15 +333,17 @@ Deno.test("batch and batches: stacked tensors, seeded order, every pair once per
     outChannels: 1,
   });
   const b = await ds.batch([3, 1], { jitter: true, rng: createRng(4) });
-  assert.deepEqual(b.a.shape, [2, 8, 8, 3]);
-  assert.deepEqual(b.b.shape, [2, 8, 8, 1]);
+  assert.deepEqual(b.input.shape, [2, 8, 8, 3]);
+  assert.deepEqual(b.target.shape, [2, 8, 8, 1]);
   assert.deepEqual(b.names, ["p3", "p1"]);
   const rng = createRng(4);
   const one = await ds.get(3, { jitter: true, rng });
   const two = await ds.get(1, { jitter: true, rng });
-  const expected = tf.concat([tf.stack([one.a, two.a])]);
-  assert.deepEqual(await values(b.a), await values(expected));
-  for (const t of [b.b, one.a, one.b, two.a, two.b]) t.dispose();
+  const expected = tf.concat([tf.stack([one.input, two.input])]);
+  assert.deepEqual(await values(b.input), await values(expected));
+  for (const t of [b.target, one.input, one.target, two.input, two.target]) {
+    t.dispose();
+  }
 
   const before = tf.memory().numTensors;
   const epoch = async (seed: number, dropLast = false): Promise<string[][]> => {
@@ -355,8 +357,8 @@ Deno.test("batch and batches: stacked tensors, seeded order, every pair once per
       })
     ) {
       out.push([...batch.names]);
-      batch.a.dispose();
-      batch.b.dispose();
+      batch.input.dispose();
+      batch.target.dispose();
     }
     return out;
   };
@@ -369,7 +371,7 @@ Deno.test("batch and batches: stacked tensors, seeded order, every pair once per
   const ordered = [];
   for await (const batch of ds.batches({ batchSize: 5, shuffle: false })) {
     ordered.push(...batch.names);
-    tf.dispose([batch.a, batch.b]);
+    tf.dispose([batch.input, batch.target]);
   }
   assert.deepEqual(ordered, ["p0", "p1", "p2", "p3", "p4"]);
   await assert.rejects(

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { concatBytes } from "@p2p/internal";
 import { inflateSync } from "node:zlib";
 
 let crcTable: Uint32Array | null = null;
@@ -192,14 +193,7 @@ export function decodePng(bytes: Uint8Array): DecodedPng {
   if (idat.length === 0) throw new Error("corrupt PNG: no IDAT chunk");
   let packed: Uint8Array;
   try {
-    const total = idat.reduce((s, c) => s + c.length, 0);
-    const joined = new Uint8Array(total);
-    let p = 0;
-    for (const c of idat) {
-      joined.set(c, p);
-      p += c.length;
-    }
-    const out = inflateSync(joined);
+    const out = inflateSync(concatBytes(idat));
     packed = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
     throw new Error(

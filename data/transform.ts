@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import type { Pixels } from "./image.ts";
 import { crop, flipHorizontal, resizeBicubic } from "./resize.ts";
 import type { Rng } from "./rng.ts";
@@ -79,14 +80,11 @@ function positiveInt(value: unknown, what: string): number {
 export function resolveTransformOptions(
   options: TransformOptions = {},
 ): ResolvedTransformOptions {
-  const preprocess = options.preprocess ?? "resize_and_crop";
-  if (!PREPROCESS_MODES.includes(preprocess)) {
-    throw new Error(
-      `preprocess: expected one of ${PREPROCESS_MODES.join(", ")}, received ${
-        JSON.stringify(preprocess)
-      }`,
-    );
-  }
+  const preprocess = oneOf(
+    "preprocess",
+    options.preprocess ?? "resize_and_crop",
+    PREPROCESS_MODES,
+  );
   const cropSize = positiveInt(options.cropSize ?? 256, "cropSize");
   const loadSize = positiveInt(
     options.loadSize ?? defaultLoadSize(cropSize),

@@ -24,7 +24,7 @@ Deno.test("resolveTransformOptions: reference defaults and clear errors", () => 
   assert.equal(defaultLoadSize(128), 143);
   assert.throws(
     () => resolveTransformOptions({ preprocess: "zoom" as never }),
-    /preprocess: expected one of resize_and_crop, .*received "zoom"/,
+    /preprocess must be one of resize_and_crop, .*received "zoom"/,
   );
   assert.throws(
     () => resolveTransformOptions({ cropSize: 0 }),

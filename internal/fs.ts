@@ -34,6 +34,36 @@ async function writeAllSynced(file: Deno.FsFile, bytes: Uint8Array) {
   await file.sync();
 }
 
+/**
+ * Writes `bytes` to a new file `path` (refused if it exists) and flushes it
+ * to the disk: for files inside a temporary folder that is renamed into
+ * place as a whole. Errors name `path` (and say so for a full disk).
+ */
+export async function writeNewFileSynced(
+  path: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  try {
+    await createSynced(path, bytes);
+  } catch (e) {
+    throw new Error(writeFailure(path, e));
+  }
+}
+
+/** Creates `path` (refused if it exists) holding `bytes`, flushed to the disk. */
+async function createSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, {
+    write: true,
+    createNew: true,
+    mode: 0o644,
+  });
+  try {
+    await writeAllSynced(file, bytes);
+  } finally {
+    file.close();
+  }
+}
+
 /** Creates the folder that will hold `path`, if it has one. */
 export async function ensureParent(path: string): Promise<void> {
   const clean = path.replace(/\/+$/, "");
@@ -53,16 +83,7 @@ export async function writeFileAtomic(
 ): Promise<void> {
   const tmp = tempPathFor(path);
   try {
-    const file = await Deno.open(tmp, {
-      write: true,
-      createNew: true,
-      mode: 0o644,
-    });
-    try {
-      await writeAllSynced(file, bytes);
-    } finally {
-      file.close();
-    }
+    await createSynced(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (e) {
     await Deno.remove(tmp).catch(() => {});

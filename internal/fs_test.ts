@@ -5,6 +5,7 @@ import {
   tempPathFor,
   writeFailure,
   writeFileAtomic,
+  writeNewFileSynced,
 } from "./fs.ts";
 
 Deno.test("writeFileAtomic replaces the file whole and leaves no temporary", async () => {
@@ -43,4 +44,27 @@ Deno.test("removeStaleTemporaries removes only p2p temporaries", async () => {
   assert.equal(await exists(`${dir}/keep.tmp`), true);
   assert.deepEqual(await removeStaleTemporaries(`${dir}/none`), []);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("writeNewFileSynced writes a new file and refuses an existing one, naming it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await writeNewFileSynced(`${dir}/a.bin`, new Uint8Array([1, 2, 3]));
+    assert.deepEqual(Array.from(await Deno.readFile(`${dir}/a.bin`)), [
+      1,
+      2,
+      3,
+    ]);
+    await assert.rejects(
+      () => writeNewFileSynced(`${dir}/a.bin`, new Uint8Array([9])),
+      /cannot write '.*a\.bin'/,
+    );
+    assert.deepEqual(Array.from(await Deno.readFile(`${dir}/a.bin`)), [
+      1,
+      2,
+      3,
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -13,6 +13,7 @@
  *
  * @module
  */
+export * from "./bytes.ts";
 export * from "./fs.ts";
 export * from "./output.ts";
 export * from "./user_path.ts";

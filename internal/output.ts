@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { exists, tempPathFor, writeFailure } from "./fs.ts";
+import { exists, tempPathFor, writeFailure, writeNewFileSynced } from "./fs.ts";
 
 /** The marker file inside every folder artefact p2p writes. */
 export const ARTEFACT_MARKER = ".p2p-artefact.json";
@@ -124,9 +124,9 @@ export async function writeArtefactDir(
       if (slash > 0) {
         await Deno.mkdir(`${tmp}/${name.slice(0, slash)}`, { recursive: true });
       }
-      await writeSynced(`${tmp}/${name}`, bytes);
+      await writeNewFileSynced(`${tmp}/${name}`, bytes);
     }
-    await writeSynced(`${tmp}/${ARTEFACT_MARKER}`, markerBytes(kind));
+    await writeNewFileSynced(`${tmp}/${ARTEFACT_MARKER}`, markerBytes(kind));
     if (state === "previous") {
       const old = tempPathFor(dir);
       await Deno.rename(dir, old);
@@ -142,17 +142,6 @@ export async function writeArtefactDir(
     throw new Error(writeFailure(dir, e));
   }
   return dir;
-}
-
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true });
-  try {
-    let off = 0;
-    while (off < bytes.length) off += await file.write(bytes.subarray(off));
-    await file.sync();
-  } finally {
-    file.close();
-  }
 }
 
 /**

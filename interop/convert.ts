@@ -8,13 +8,15 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import * as tf from "@tensorflow/tfjs";
-import { buildDiscriminator, buildGenerator } from "@p2p/models";
-import type {
-  DiscriminatorConfig,
-  GeneratorConfig,
-  LayersModel,
-} from "./types.ts";
+import {
+  buildDiscriminator,
+  buildGenerator,
+  type DiscriminatorConfig,
+  type GeneratorConfig,
+  type LayersModel,
+} from "@p2p/models";
 import {
   inferArchitecture,
   type ReferenceArchitecture,
@@ -395,11 +397,7 @@ export function importStateDict(
   options: ImportOptions,
 ): ImportResult {
   const net = options.net;
-  if (!REFERENCE_NETS.includes(net)) {
-    throw new RangeError(
-      `net must be one of ${REFERENCE_NETS.join(", ")}, received "${net}"`,
-    );
-  }
+  oneOf("net", net, REFERENCE_NETS);
   const what = `${options.label ?? "state dict"} (as --net ${net})`;
   const keys = [...stateDict.keys()];
   const norm = options.norm ??

@@ -17,7 +17,6 @@
  *
  * @module
  */
-export * from "./types.ts";
 export * from "./zip.ts";
 export * from "./pickle.ts";
 export * from "./torch_load.ts";
@@ -27,3 +26,16 @@ export * from "./safetensors.ts";
 export * from "./tfjs_export.ts";
 export * from "./torch_save.ts";
 export * from "./reference_checkpoint.ts";
+// The network and layer types this API refers to live in @p2p/models and @p2p/layers.
+export type { NormKind } from "@p2p/layers";
+export type {
+  DiscriminatorConfig,
+  DiscriminatorOutput,
+  DropoutPlacement,
+  GeneratorConfig,
+  ImageDiscriminatorOptions,
+  LayersModel,
+  PatchDiscriminatorOptions,
+  ResnetGeneratorOptions,
+  UnetOptions,
+} from "@p2p/models";

@@ -9,8 +9,8 @@
  *
  * @module
  */
-import * as tf from "@tensorflow/tfjs";
-import type { LayersModel } from "./types.ts";
+import { concatBytes, oneOf } from "@p2p/internal";
+import { type LayersModel, modelArtifacts } from "@p2p/models";
 
 /** Weight encodings: float32 as trained, float16, or uint8 (affine per tensor). */
 export type Quantization = "none" | "float16" | "uint8";
@@ -60,20 +60,6 @@ export interface TfjsArtifacts {
 }
 
 type TopologyLayer = { class_name?: string; config?: Record<string, unknown> };
-
-/** The topology with p2p's custom dropout as tfjs `Dropout` (same semantics at inference). */
-export function portableTopology(topology: unknown): unknown {
-  const copy = structuredClone(topology) as {
-    config?: { layers?: TopologyLayer[] };
-  };
-  for (const layer of copy?.config?.layers ?? []) {
-    if (layer.class_name === "SeededDropout") {
-      layer.class_name = "Dropout";
-      layer.config = { ...layer.config, noise_shape: null, seed: null };
-    }
-  }
-  return copy;
-}
 
 /** Custom layer classes a topology still needs registered to load in plain tfjs. */
 export function customClasses(topology: unknown): string[] {
@@ -178,29 +164,14 @@ export async function tfjsArtifacts(
   options: TfjsExportOptions = {},
 ): Promise<TfjsArtifacts> {
   const quantize = options.quantize ?? "none";
-  if (!QUANTIZATIONS.includes(quantize)) {
-    throw new RangeError(
-      `quantize must be one of ${
-        QUANTIZATIONS.join(", ")
-      }, received "${quantize}"`,
-    );
-  }
+  oneOf("quantize", quantize, QUANTIZATIONS);
   const shardBytes = options.shardBytes ?? 4 * 1024 * 1024;
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler((a) => {
-    artifacts = a;
-    return Promise.resolve({
-      modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" },
-    });
-  }));
-  const a = artifacts!;
-  const weightData = new Uint8Array(
-    tf.io.CompositeArrayBuffer.join(a.weightData!),
-  );
+  const a = await modelArtifacts(model);
+  const weightData = a.weights;
   const entries: WeightEntry[] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;
-  for (const spec of a.weightSpecs!) {
+  for (const spec of a.weightSpecs) {
     const n = spec.shape.reduce((x, y) => x * y, 1);
     const raw = weightData.slice(offset, offset + 4 * n);
     offset += 4 * n;
@@ -229,13 +200,8 @@ export async function tfjsArtifacts(
     }
     entries.push(entry);
   }
-  const total = parts.reduce((s, p) => s + p.length, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
+  const all = concatBytes(parts);
+  const total = all.length;
   const count = Math.max(1, Math.ceil(total / shardBytes));
   const shards = Array.from({ length: count }, (_, i) => ({
     name: `group1-shard${i + 1}of${count}.bin`,
@@ -245,7 +211,7 @@ export async function tfjsArtifacts(
     format: "layers-model",
     generatedBy: a.generatedBy,
     convertedBy: `p2p interop${quantize === "none" ? "" : ` (${quantize})`}`,
-    modelTopology: portableTopology(a.modelTopology),
+    modelTopology: a.topology,
     weightsManifest: [{ paths: shards.map((s) => s.name), weights: entries }],
   };
   return { modelJson, shards };

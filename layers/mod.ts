@@ -34,7 +34,10 @@ export {
   type ReflectionPadding2DOptions,
 } from "./reflection_padding.ts";
 export {
+  attachDropoutStream,
   type DropoutState,
+  DropoutStream,
+  dropoutStreamOf,
   getDropoutState,
   seededDropout,
   type SeededDropoutOptions,

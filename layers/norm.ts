@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import * as tf from "@tensorflow/tfjs";
 import { gammaInitializer } from "./init.ts";
 import { InstanceNormalization } from "./instance_norm.ts";
@@ -24,12 +25,7 @@ export const NORM_KINDS: readonly NormKind[] = ["batch", "instance", "none"];
 
 /** Throws a clear error unless `kind` is a {@linkcode NormKind}. */
 export function checkNorm(kind: string, where = "norm"): NormKind {
-  if (!(NORM_KINDS as readonly string[]).includes(kind)) {
-    throw new RangeError(
-      `${where} must be one of ${NORM_KINDS.join(", ")}, received "${kind}"`,
-    );
-  }
-  return kind as NormKind;
+  return oneOf(where, kind, NORM_KINDS);
 }
 
 /**

@@ -8,10 +8,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { ConfigDict, Layer, Tensor } from "./types.ts";
 
-let dropoutCounter = 0;
-let dropoutBase = 0;
-
-/** The state of the dropout mask generator, as stored in checkpoints. */
+/** The state of a dropout mask stream, as stored in checkpoints. */
 export interface DropoutState {
   /** Base seed. */
   base: number;
@@ -19,19 +16,57 @@ export interface DropoutState {
   counter: number;
 }
 
-/** Restarts the dropout mask generator at `seed`. */
-export function setDropoutSeed(seed: number): void {
-  dropoutBase = Math.trunc(seed);
-  dropoutCounter = 0;
+/**
+ * A seeded, checkpointable source of dropout masks: mask `k` of a stream with
+ * base seed `b` is drawn with seed `b · 7919 + k`. A trainer owns one and
+ * attaches it to its generator ({@linkcode attachDropoutStream}); models
+ * without one draw from a shared default stream.
+ *
+ * @example
+ * ```ts
+ * import { DropoutStream } from "@p2p/layers";
+ * const s = new DropoutStream(3);
+ * s.nextSeed();
+ * console.log(s.state()); // { base: 3, counter: 1 }
+ * ```
+ */
+export class DropoutStream {
+  /** Base seed. */
+  base: number;
+  /** Masks drawn so far. */
+  counter: number;
+
+  /** A stream at `seed` (or at a saved {@linkcode DropoutState}). */
+  constructor(seed: number | DropoutState = 0) {
+    if (typeof seed === "number") {
+      this.base = Math.trunc(seed);
+      this.counter = 0;
+    } else {
+      checkDropoutState(seed);
+      this.base = seed.base;
+      this.counter = seed.counter;
+    }
+  }
+
+  /** The seed of the next mask (advances the stream). */
+  nextSeed(): number {
+    return this.base * 7919 + ++this.counter;
+  }
+
+  /** The state to checkpoint. */
+  state(): DropoutState {
+    return { base: this.base, counter: this.counter };
+  }
+
+  /** Continues from a state returned by {@linkcode DropoutStream.state}. */
+  restore(state: DropoutState): void {
+    checkDropoutState(state);
+    this.base = state.base;
+    this.counter = state.counter;
+  }
 }
 
-/** The current state of the dropout mask generator. */
-export function getDropoutState(): DropoutState {
-  return { base: dropoutBase, counter: dropoutCounter };
-}
-
-/** Restores a state returned by {@linkcode getDropoutState}. */
-export function setDropoutState(state: DropoutState): void {
+function checkDropoutState(state: DropoutState): void {
   if (!Number.isInteger(state?.base) || !Number.isInteger(state?.counter)) {
     throw new TypeError(
       `dropout state must be {base, counter} integers, received ${
@@ -39,8 +74,47 @@ export function setDropoutState(state: DropoutState): void {
       }`,
     );
   }
-  dropoutBase = state.base;
-  dropoutCounter = state.counter;
+}
+
+const defaultStream = new DropoutStream(0);
+
+/** Restarts the default dropout stream (models with no stream attached) at `seed`. */
+export function setDropoutSeed(seed: number): void {
+  defaultStream.base = Math.trunc(seed);
+  defaultStream.counter = 0;
+}
+
+/** The state of the default dropout stream. */
+export function getDropoutState(): DropoutState {
+  return defaultStream.state();
+}
+
+/** Restores a state of the default stream returned by {@linkcode getDropoutState}. */
+export function setDropoutState(state: DropoutState): void {
+  checkDropoutState(state);
+  defaultStream.base = state.base;
+  defaultStream.counter = state.counter;
+}
+
+/** The stream the dropout layers of `model` draw from (the default one when none is attached). */
+export function dropoutStreamOf(model: { layers: unknown[] }): DropoutStream {
+  for (const layer of model.layers) {
+    if (layer instanceof SeededDropout && layer.stream) return layer.stream;
+  }
+  return defaultStream;
+}
+
+/**
+ * Makes every {@linkcode SeededDropout} layer of `model` draw its masks from
+ * `stream` (`null`: the default stream again).
+ */
+export function attachDropoutStream(
+  model: { layers: unknown[] },
+  stream: DropoutStream | null,
+): void {
+  for (const layer of model.layers) {
+    if (layer instanceof SeededDropout) layer.stream = stream;
+  }
 }
 
 /** Options of {@linkcode SeededDropout}. */
@@ -60,6 +134,8 @@ export class SeededDropout extends tf.layers.Layer {
   static className = "SeededDropout";
   /** Fraction of units dropped. */
   readonly rate: number;
+  /** The mask stream (`null`: the default stream). */
+  stream: DropoutStream | null = null;
 
   /** Creates the layer. */
   constructor(options: SeededDropoutOptions = {}) {
@@ -79,7 +155,7 @@ export class SeededDropout extends tf.layers.Layer {
   ): Tensor {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs?.training || this.rate === 0) return tf.clone(x);
-    const seed = dropoutBase * 7919 + ++dropoutCounter;
+    const seed = (this.stream ?? defaultStream).nextSeed();
     return tf.tidy(() => {
       const keep = tf.less(
         tf.randomUniform(x.shape, 0, 1, "float32", seed),

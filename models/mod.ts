@@ -3,6 +3,12 @@
  * PatchGAN and whole-image discriminators, presets that reproduce known
  * systems, and factories that build a network from its configuration.
  *
+ * Files: `unet.ts`, `resnet_generator.ts`, `patch_discriminator.ts`,
+ * `image_discriminator.ts` (the networks), `presets.ts` (named systems and
+ * `buildGenerator` / `buildDiscriminator`), `inference.ts` (translate),
+ * `metrics.ts`, `serialize.ts` (the in-memory tfjs artifacts that checkpoints
+ * and the tfjs export both write).
+ *
  * @example
  * ```ts
  * import { patchDiscriminator, receptiveField, unet } from "@p2p/models";
@@ -22,4 +28,6 @@ export * from "./image_discriminator.ts";
 export * from "./presets.ts";
 export * from "./inference.ts";
 export * from "./metrics.ts";
+export * from "./serialize.ts";
+export * from "./init_weights.ts";
 export type { NormKind, SymbolicTensor, Tensor, Tensor4D } from "@p2p/layers";

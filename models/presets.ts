@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import { type LayersModel, unet, type UnetOptions } from "./unet.ts";
 import {
   resnetGenerator,
@@ -111,11 +112,7 @@ export interface PresetOptions {
  * ```
  */
 export function preset(name: PresetName, options: PresetOptions = {}): Preset {
-  if (!PRESET_NAMES.includes(name)) {
-    throw new RangeError(
-      `preset must be one of ${PRESET_NAMES.join(", ")}, received "${name}"`,
-    );
-  }
+  oneOf("preset", name, PRESET_NAMES);
   const size = options.size === undefined ? 256 : options.size;
   const common = {
     size,

@@ -23,19 +23,27 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import {
+  buildDiscriminator,
+  buildGenerator,
+  type DiscriminatorConfig,
+  type GeneratorConfig,
+  type LayersModel,
+  modelArtifacts,
+} from "@p2p/models";
+import type { DropoutState } from "@p2p/layers";
+import type { RngState } from "@p2p/data";
+import {
+  concatBytes,
+  exists,
+  TEMP_MARK,
+  tempPathFor,
+  writeNewFileSynced,
+} from "@p2p/internal";
+import type { AdamState } from "./optimizer.ts";
+import type { OptimizerState, Trainer } from "./step.ts";
 
 type NamedTensorList = { name: string; tensor: tf.Tensor }[];
-import { buildDiscriminator, buildGenerator } from "@p2p/models";
-import type { Trainer } from "./step.ts";
-import type {
-  AdamOptimizer,
-  DiscriminatorConfig,
-  DropoutState,
-  GeneratorConfig,
-  LayersModel,
-  RngState,
-  Tensor,
-} from "./types.ts";
 
 /** The checkpoint format name written in `config.json`. */
 export const CHECKPOINT_FORMAT = "p2p-checkpoint";
@@ -59,7 +67,7 @@ export interface CheckpointData {
 }
 
 /** Where a run stands inside its current epoch (for exact resume). */
-export interface EpochProgress {
+export interface EpochPosition {
   /** Batches done in `epoch`. */
   batchesDone: number;
   /** Pair indices of `epoch` in visiting order. */
@@ -84,8 +92,8 @@ export interface CheckpointConfig {
   epoch: number;
   /** Optimisation steps done in the whole run. */
   step: number;
-  /** Progress inside `epoch`; `null` when `epoch` is complete. */
-  progress: EpochProgress | null;
+  /** The position inside `epoch` (the field keeps its format-1 name); `null` when `epoch` is complete. */
+  progress: EpochPosition | null;
   /** The data RNG's state after the last step. */
   rng: RngState | null;
   /** The dropout mask generator's state after the last step. */
@@ -115,33 +123,11 @@ export interface CheckpointState {
   /** Steps done. @default 0 */
   step?: number;
   /** Progress in `epoch`. @default null */
-  progress?: EpochProgress | null;
+  progress?: EpochPosition | null;
   /** Data RNG state. @default null */
   rng?: RngState | null;
   /** Dropout state. @default null */
   dropout?: DropoutState | null;
-}
-
-/** The Adam state of one optimizer as read from `optimizer.json` / `.bin`. */
-export interface AdamState {
-  /** Steps taken. */
-  iterations: number;
-  /** β1^(iterations+1), exactly as the optimizer held it. */
-  accBeta1: number;
-  /** β2^(iterations+1), exactly as the optimizer held it. */
-  accBeta2: number;
-  /** First moments by weight name (empty before the first step). */
-  m: Map<string, Tensor>;
-  /** Second moments by weight name. */
-  v: Map<string, Tensor>;
-}
-
-/** Both optimizers' states. */
-export interface OptimizerState {
-  /** G's Adam state. */
-  generator: AdamState;
-  /** D's Adam state. */
-  discriminator: AdamState;
 }
 
 /** A checkpoint read back by {@linkcode loadCheckpoint}. */
@@ -172,111 +158,41 @@ function randomSuffix(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const f = await Deno.open(path, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  try {
-    let off = 0;
-    while (off < bytes.length) off += await f.write(bytes.subarray(off));
-    await f.sync();
-  } finally {
-    f.close();
-  }
-}
-
 function json(value: unknown): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(value, null, 1) + "\n");
-}
-
-function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
-  if (data === undefined) return new Uint8Array(0);
-  return new Uint8Array(tf.io.CompositeArrayBuffer.join(data));
-}
-
-type TopologyLayer = { class_name?: string; config?: Record<string, unknown> };
-
-/** Maps custom classes to plain tfjs ones where they are equivalent. */
-function portableTopology(topology: unknown): unknown {
-  const copy = structuredClone(topology) as {
-    config?: { layers?: TopologyLayer[] };
-  };
-  for (const layer of copy?.config?.layers ?? []) {
-    if (layer.class_name === "SeededDropout") {
-      layer.class_name = "Dropout";
-      layer.config = {
-        ...layer.config,
-        noise_shape: null,
-        seed: null,
-      };
-    }
-  }
-  return copy;
 }
 
 async function modelFiles(
   model: LayersModel,
 ): Promise<{ modelJson: Uint8Array; weights: Uint8Array }> {
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler((a) => {
-    artifacts = a;
-    return Promise.resolve({
-      modelArtifactsInfo: {
-        dateSaved: new Date(),
-        modelTopologyType: "JSON",
-      },
-    });
-  }));
-  const a = artifacts!;
+  const a = await modelArtifacts(model);
   const modelJson = {
     format: "layers-model",
     generatedBy: a.generatedBy,
     convertedBy: "p2p",
-    modelTopology: portableTopology(a.modelTopology),
+    modelTopology: a.topology,
     weightsManifest: [{ paths: ["weights.bin"], weights: a.weightSpecs }],
   };
-  return { modelJson: json(modelJson), weights: joinWeightData(a.weightData) };
+  return { modelJson: json(modelJson), weights: a.weights };
 }
 
-type AdamInternals = {
-  accBeta1: tf.Variable;
-  accBeta2: tf.Variable;
-  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
-  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
-};
-
-async function adamTensors(
+function adamFile(
   prefix: string,
-  optimizer: AdamOptimizer,
-  model: LayersModel,
-): Promise<{ meta: Record<string, unknown>; tensors: NamedTensorList }> {
-  const o = optimizer as unknown as AdamInternals;
-  const names = model.trainableWeights.map((w) => w.originalName);
-  const m = o.accumulatedFirstMoment;
-  const v = o.accumulatedSecondMoment;
-  if (
-    m.length !== 0 && (m.length !== names.length || v.length !== names.length)
-  ) {
-    throw new Error(
-      `saveCheckpoint: the ${prefix} optimizer holds ${m.length} slots but the model has ${names.length} trainable weights; was it used with another model?`,
-    );
-  }
+  state: AdamState,
+): { meta: Record<string, unknown>; tensors: NamedTensorList } {
   const tensors: NamedTensorList = [];
-  m.forEach((slot, i) =>
-    tensors.push({ name: `${prefix}/${names[i]}/m`, tensor: slot.variable })
-  );
-  v.forEach((slot, i) =>
-    tensors.push({ name: `${prefix}/${names[i]}/v`, tensor: slot.variable })
-  );
-  const [b1, b2] = await Promise.all([o.accBeta1.data(), o.accBeta2.data()]);
+  for (const [name, t] of state.m) {
+    tensors.push({ name: `${prefix}/${name}/m`, tensor: t });
+  }
+  for (const [name, t] of state.v) {
+    tensors.push({ name: `${prefix}/${name}/v`, tensor: t });
+  }
   return {
     meta: {
-      iterations: optimizer.iterations,
-      accBeta1: b1[0],
-      accBeta2: b2[0],
-      slots: m.length,
+      iterations: state.iterations,
+      accBeta1: state.accBeta1,
+      accBeta2: state.accBeta2,
+      slots: state.m.size,
     },
     tensors,
   };
@@ -285,16 +201,9 @@ async function adamTensors(
 async function optimizerFiles(
   trainer: Trainer,
 ): Promise<{ meta: Uint8Array; bin: Uint8Array }> {
-  const g = await adamTensors(
-    "generator",
-    trainer.optimizerG,
-    trainer.generator,
-  );
-  const d = await adamTensors(
-    "discriminator",
-    trainer.optimizerD,
-    trainer.discriminator,
-  );
+  const state = await trainer.exportOptimizerState();
+  const g = adamFile("generator", state.generator);
+  const d = adamFile("discriminator", state.discriminator);
   const { data, specs } = await tf.io.encodeWeights([
     ...g.tensors,
     ...d.tensors,
@@ -309,16 +218,6 @@ async function optimizerFiles(
   return { meta: json(meta), bin: new Uint8Array(data) };
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.lstat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 function splitPath(dir: string): { parent: string; base: string } {
   const clean = dir.replace(/\/+$/, "");
   const i = clean.lastIndexOf("/");
@@ -327,12 +226,20 @@ function splitPath(dir: string): { parent: string; base: string } {
     : { parent: clean.slice(0, i) || "/", base: clean.slice(i + 1) };
 }
 
+/**
+ * What an interrupted save of `dir` left beside it: `tmp` the unfinished new
+ * checkpoints (`DIR.p2p-tmp-*`, or `DIR.tmp-*` from p2p before 0.2), `old`
+ * the previous one moved aside (`DIR.old-*`).
+ */
 async function leftovers(dir: string, kind: "tmp" | "old"): Promise<string[]> {
   const { parent, base } = splitPath(dir);
+  const marks = kind === "tmp"
+    ? [`${base}${TEMP_MARK}`, `${base}.tmp-`]
+    : [`${base}.old-`];
   const out: string[] = [];
   try {
     for await (const e of Deno.readDir(parent)) {
-      if (e.name.startsWith(`${base}.${kind}-`)) {
+      if (marks.some((m) => e.name.startsWith(m))) {
         out.push(`${parent}/${e.name}`);
       }
     }
@@ -340,6 +247,29 @@ async function leftovers(dir: string, kind: "tmp" | "old"): Promise<string[]> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   return out.sort();
+}
+
+/**
+ * Removes the unfinished checkpoints (`NAME.p2p-tmp-*`, `NAME.tmp-*`) that a
+ * process killed while saving left in `checkpointsDir`; returns their paths.
+ * The `NAME.old-*` a kill between the two renames leaves is kept: it is the
+ * previous checkpoint, which {@linkcode loadCheckpoint} finds.
+ */
+export async function removeUnfinishedCheckpoints(
+  checkpointsDir: string,
+): Promise<string[]> {
+  const removed: string[] = [];
+  try {
+    for await (const e of Deno.readDir(checkpointsDir)) {
+      if (e.name.includes(TEMP_MARK) || /\.tmp-[0-9a-f]{8}$/.test(e.name)) {
+        await Deno.remove(`${checkpointsDir}/${e.name}`, { recursive: true });
+        removed.push(`${checkpointsDir}/${e.name}`);
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return removed;
 }
 
 /**
@@ -401,33 +331,60 @@ export async function saveCheckpoint(
   const g = await modelFiles(state.generator);
   const d = state.discriminator ? await modelFiles(state.discriminator) : null;
   const opt = state.trainer ? await optimizerFiles(state.trainer) : null;
+  const files: [string, () => Uint8Array][] = [
+    ["generator/model.json", () => g.modelJson],
+    ["generator/weights.bin", () => g.weights],
+    ...(d
+      ? [["discriminator/model.json", () => d.modelJson], [
+        "discriminator/weights.bin",
+        () => d.weights,
+      ]] as [string, () => Uint8Array][]
+      : []),
+    ...(opt
+      ? [["optimizer.json", () => opt.meta], [
+        "optimizer.bin",
+        () => opt.bin,
+      ]] as [
+        string,
+        () => Uint8Array,
+      ][]
+      : []),
+    // config.json last: a directory with it is complete.
+    ["config.json", () => json(config)],
+  ];
+  await replaceDir(dir, files);
+  return config;
+}
 
-  const { parent } = splitPath(dir);
-  await Deno.mkdir(parent, { recursive: true });
-  for (const stale of await leftovers(dir, "tmp")) {
+/** Writes `files` into a temporary folder beside `dir`, then puts it in `dir`'s place. */
+async function replaceDir(
+  dir: string,
+  files: [string, () => Uint8Array][],
+): Promise<void> {
+  const clean = dir.replace(/\/+$/, "");
+  await Deno.mkdir(splitPath(clean).parent, { recursive: true });
+  for (const stale of await leftovers(clean, "tmp")) {
     await Deno.remove(stale, { recursive: true });
   }
-  const tmp = `${dir.replace(/\/+$/, "")}.tmp-${randomSuffix()}`;
-  await Deno.mkdir(`${tmp}/generator`, { recursive: true });
+  const tmp = tempPathFor(clean);
   try {
-    await writeSynced(`${tmp}/generator/model.json`, g.modelJson);
-    await writeSynced(`${tmp}/generator/weights.bin`, g.weights);
-    if (d) {
-      await Deno.mkdir(`${tmp}/discriminator`);
-      await writeSynced(`${tmp}/discriminator/model.json`, d.modelJson);
-      await writeSynced(`${tmp}/discriminator/weights.bin`, d.weights);
+    for (const [name, bytes] of files) {
+      if (name.includes("/")) {
+        await Deno.mkdir(`${tmp}/${name.slice(0, name.lastIndexOf("/"))}`, {
+          recursive: true,
+        });
+      }
+      await writeNewFileSynced(`${tmp}/${name}`, bytes());
     }
-    if (opt) {
-      await writeSynced(`${tmp}/optimizer.json`, opt.meta);
-      await writeSynced(`${tmp}/optimizer.bin`, opt.bin);
-    }
-    // config.json last: a directory with it is complete.
-    await writeSynced(`${tmp}/config.json`, json(config));
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
-    throw e;
+    const previous = await exists(`${clean}/config.json`)
+      ? `the previous checkpoint '${clean}' is intact`
+      : "no earlier checkpoint was there";
+    throw new Error(
+      `cannot save checkpoint '${clean}': ${(e as Error).message}; ${previous}`,
+    );
   }
-  const clean = dir.replace(/\/+$/, "");
   if (await exists(clean)) {
     const old = `${clean}.old-${randomSuffix()}`;
     await Deno.rename(clean, old);
@@ -436,10 +393,9 @@ export async function saveCheckpoint(
   } else {
     await Deno.rename(tmp, clean);
   }
-  for (const stale of await leftovers(dir, "old")) {
+  for (const stale of await leftovers(clean, "old")) {
     await Deno.remove(stale, { recursive: true });
   }
-  return config;
 }
 
 // ---------------------------------------------------------------- reading
@@ -526,6 +482,32 @@ export async function readCheckpointConfig(
   } as CheckpointConfig;
 }
 
+/**
+ * Throws, naming `file`, when it does not hold exactly the bytes `specs`
+ * (listed in `listing`) take: a short file is called truncated.
+ */
+function checkLength(
+  file: string,
+  length: number,
+  specs: tf.io.WeightsManifestEntry[],
+  listing: string,
+): void {
+  const expected = specs.reduce(
+    (s, w) =>
+      s + w.shape.reduce((a, b) => a * b, 1) *
+        (w.dtype === "int32" || w.dtype === "float32" ? 4 : 1),
+    0,
+  );
+  if (length === expected) return;
+  throw new Error(
+    `'${file}' is ${
+      length < expected ? "truncated" : "longer than expected"
+    }: expected ${expected} bytes of weights as ${listing} lists, found ${length}${
+      length < expected ? " (cut short by a crash or a copy?)" : ""
+    }`,
+  );
+}
+
 interface ManifestGroup {
   paths: string[];
   weights: tf.io.WeightsManifestEntry[];
@@ -547,25 +529,13 @@ async function readWeights(
       group.paths.map((p) => readBytes(`${dir}/${p}`, "weights")),
     );
     const total = buffers.reduce((s, b) => s + b.length, 0);
-    const expected = group.weights.reduce(
-      (s, w) =>
-        s + w.shape.reduce((a, b) => a * b, 1) *
-          (w.dtype === "int32" || w.dtype === "float32" ? 4 : 1),
-      0,
+    checkLength(
+      `${dir}/${group.paths.join(", ")}`,
+      total,
+      group.weights,
+      "model.json",
     );
-    if (total !== expected) {
-      throw new Error(
-        `'${dir}/${
-          group.paths.join(", ")
-        }': expected ${expected} bytes of weights as model.json lists, found ${total} (truncated or mismatched file?)`,
-      );
-    }
-    const joined = new Uint8Array(total);
-    let off = 0;
-    for (const b of buffers) {
-      joined.set(b, off);
-      off += b.length;
-    }
+    const joined = concatBytes(buffers);
     const tensors = tf.io.decodeWeights(joined.buffer, group.weights);
     for (const [k, t] of Object.entries(tensors)) out.set(k, t);
   }
@@ -644,6 +614,12 @@ async function readOptimizer(dir: string): Promise<OptimizerState | null> {
     );
   }
   const bin = await readBytes(`${dir}/optimizer.bin`, "optimizer state");
+  checkLength(
+    `${dir}/optimizer.bin`,
+    bin.length,
+    meta.weights,
+    "optimizer.json",
+  );
   const tensors = tf.io.decodeWeights(bin.slice().buffer, meta.weights);
   const state = (prefix: string, m: Omit<AdamState, "m" | "v">): AdamState => {
     const out: AdamState = {
@@ -675,59 +651,6 @@ export function disposeOptimizerState(state: OptimizerState | null): void {
   }
 }
 
-async function restoreAdam(
-  optimizer: AdamOptimizer,
-  model: LayersModel,
-  state: AdamState,
-  what: string,
-): Promise<void> {
-  const o = optimizer as unknown as AdamInternals;
-  if (o.accumulatedFirstMoment.length !== 0) {
-    throw new Error(
-      `restoreOptimizerState: the ${what} optimizer has already taken steps`,
-    );
-  }
-  const names = model.trainableWeights.map((w) => w.originalName);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
-  if (state.m.size === 0) {
-    // Saved before the first step: nothing but the counters.
-    if (state.iterations !== 0) {
-      throw new Error(
-        `optimizer state of the ${what}: ${state.iterations} iterations but no moments`,
-      );
-    }
-    return;
-  }
-  const ms: NamedTensorList = [];
-  const vs: NamedTensorList = [];
-  names.forEach((n, i) => {
-    const m = state.m.get(n);
-    const v = state.v.get(n);
-    if (!m || !v) {
-      throw new Error(
-        `optimizer state of the ${what}: no Adam moments for weight ${n}`,
-      );
-    }
-    if (!tf.util.arraysEqual(m.shape, vars[i].shape)) {
-      throw new Error(
-        `optimizer state of the ${what}: moments of ${n} have shape [${m.shape}], the weight has [${
-          vars[i].shape
-        }]`,
-      );
-    }
-    ms.push({ name: `${vars[i].name}/m`, tensor: m });
-    vs.push({ name: `${vars[i].name}/v`, tensor: v });
-  });
-  const iter = tf.scalar(state.iterations, "int32");
-  await optimizer.setWeights([{ name: "iter", tensor: iter }, ...ms, ...vs]);
-  iter.dispose();
-  // setWeights recomputes β^(t+1) with pow; restore the exact running products.
-  tf.tidy(() => {
-    o.accBeta1.assign(tf.scalar(state.accBeta1));
-    o.accBeta2.assign(tf.scalar(state.accBeta2));
-  });
-}
-
 /**
  * Puts a checkpoint's Adam states into a fresh trainer (one that has taken
  * no step) built on the checkpoint's models. Matches moments to weights by
@@ -737,18 +660,7 @@ export async function restoreOptimizerState(
   trainer: Trainer,
   state: OptimizerState,
 ): Promise<void> {
-  await restoreAdam(
-    trainer.optimizerG,
-    trainer.generator,
-    state.generator,
-    "generator",
-  );
-  await restoreAdam(
-    trainer.optimizerD,
-    trainer.discriminator,
-    state.discriminator,
-    "discriminator",
-  );
+  await trainer.importOptimizerState(state);
 }
 
 /**

@@ -7,28 +7,28 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { getDropoutState, setDropoutState } from "@p2p/layers";
-import type { LayersModel, Tensor4D } from "./types.ts";
-
-/** How the generator runs: `paper` (dropout on, batch statistics) or `eval`. */
-export type SampleMode = "paper" | "eval";
+import { dropoutStreamOf } from "@p2p/layers";
+import type { InferenceMode, LayersModel } from "@p2p/models";
+import type { Tensor4D } from "@p2p/layers";
 
 /**
- * `generator(x)` in the given mode, leaving the model's non-trainable
- * weights (BatchNorm running statistics) and the dropout mask generator as
- * they were. The caller disposes the result.
+ * `generator(x)` in the given mode (`paper`: dropout on and batch
+ * statistics, as the reference's test.py; `eval`), leaving the model's
+ * non-trainable weights (BatchNorm running statistics) and its dropout
+ * stream as they were. The caller disposes the result.
  */
 export function generatePreserving(
   generator: LayersModel,
   x: Tensor4D,
-  mode: SampleMode = "paper",
+  options: { mode?: InferenceMode } = {},
 ): Tensor4D {
-  if (mode === "eval") {
+  if (options.mode === "eval") {
     return tf.tidy(() =>
       generator.apply(x, { training: false }) as tf.Tensor4D
     );
   }
-  const dropout = getDropoutState();
+  const stream = dropoutStreamOf(generator);
+  const dropout = stream.state();
   const fixed = generator.nonTrainableWeights;
   const saved = fixed.map((w) => tf.clone(w.read()));
   try {
@@ -36,6 +36,6 @@ export function generatePreserving(
   } finally {
     fixed.forEach((w, i) => w.write(saved[i]));
     tf.dispose(saved);
-    setDropoutState(dropout);
+    stream.restore(dropout);
   }
 }

@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { oneOf } from "@p2p/internal";
 import * as tf from "@tensorflow/tfjs";
-import type { LayersModel, Scalar, Tensor } from "./types.ts";
+import type { Scalar, Tensor } from "@p2p/layers";
+import type { LayersModel } from "@p2p/models";
 
 /**
  * The GAN objective: `vanilla` (binary cross-entropy, the paper's),
@@ -30,12 +32,7 @@ export const PROBABILITY_EPSILON = 1e-7;
 
 /** Throws a clear error unless `mode` is a {@linkcode GanMode}. */
 export function checkGanMode(mode: string, where = "ganMode"): GanMode {
-  if (!(GAN_MODES as readonly string[]).includes(mode)) {
-    throw new RangeError(
-      `${where} must be one of ${GAN_MODES.join(", ")}, received "${mode}"`,
-    );
-  }
-  return mode as GanMode;
+  return oneOf(where, mode, GAN_MODES);
 }
 
 /**

@@ -1,19 +1,29 @@
 /**
  * `@p2p/train`: training pix2pix on tfjs.
  *
- * - Losses ({@linkcode ganLoss} `vanilla` / `lsgan` / `wgangp`,
- *   {@linkcode gradientPenalty}, {@linkcode l1Loss}).
- * - The training step of the reference ({@linkcode createTrainer}): G forward
- *   once, D updated on the real and the detached fake with the loss halved,
- *   then G updated through the updated, frozen D with the same fake; Adam
- *   2e-4, β1 0.5, β2 0.999.
- * - Learning-rate schedules by epoch ({@linkcode learningRateAt}: `linear`,
- *   `step`, `cosine`).
- * - Checkpoints written atomically, with G as browser-loadable tfjs artifacts,
- *   both Adam states and the RNG and dropout states for exact resume
+ * Where each concept lives, in reading order:
+ * - `options.ts`: every training option, once ({@linkcode TRAIN_OPTIONS}),
+ *   the recipes `reference` and `demo`, validation and resume rules.
+ * - `networks.ts`: the networks the options describe, checked
+ *   ({@linkcode networkConfigs}).
+ * - `run_data.ts`: the training and held-out pairs ({@linkcode openRunData}).
+ * - `losses.ts`: {@linkcode ganLoss} (`vanilla` / `lsgan` / `wgangp`),
+ *   {@linkcode gradientPenalty}, {@linkcode l1Loss}.
+ * - `optimizer.ts`: {@linkcode Adam}, the only code that knows tfjs's Adam
+ *   internals (learning rate, state export and import; fused update kernel).
+ * - `step.ts`: one training step of the reference ({@linkcode createTrainer}):
+ *   `updateDiscriminator` then `updateGenerator`, losses keyed by
+ *   {@linkcode LOSS_NAMES}; the trainer owns the optimizers and the dropout
+ *   stream.
+ * - `schedule.ts`: learning rates by epoch ({@linkcode learningRateAt}).
+ * - `checkpoint.ts`: checkpoints written atomically
  *   ({@linkcode saveCheckpoint}, {@linkcode loadCheckpoint},
  *   {@linkcode loadGenerator}).
- * - The training loop behind `deno task train` ({@linkcode train}).
+ * - `run_folder.ts`: the run folder, earlier runs, interrupted saves.
+ * - `evaluation.ts`, `inference_state.ts`: sample grids and the held-out
+ *   evaluation, without disturbing training.
+ * - `report.ts`, `progress.ts`: the web page and the progress line.
+ * - `train_loop.ts`: {@linkcode train}: set up, epochs, finish.
  *
  * @example One training step on a tiny model
  * ```ts
@@ -32,12 +42,19 @@
  *
  * @module
  */
-export * from "./types.ts";
+export * from "./options.ts";
+export * from "./networks.ts";
+export * from "./run_data.ts";
 export * from "./losses.ts";
+export * from "./optimizer.ts";
 export * from "./step.ts";
 export * from "./schedule.ts";
 export * from "./checkpoint.ts";
 export * from "./inference_state.ts";
 export * from "./report.ts";
+export * from "./evaluation.ts";
+export * from "./run_folder.ts";
 export * from "./progress.ts";
 export * from "./train_loop.ts";
+// The tensor types of this API are @p2p/layers' documented aliases of tfjs's.
+export type { Tensor, Tensor4D, Variable } from "@p2p/layers";

@@ -39,14 +39,29 @@ Deno.test("step and cosine match PyTorch StepLR and CosineAnnealingLR", () => {
   close(learningRateAt(3, cos), 1 + Math.cos(Math.PI * 2 / 10));
 });
 
+Deno.test("plateau matches PyTorch ReduceLROnPlateau stepped with the reference's constant metric 0", () => {
+  // The learning rates of epochs 1..25, printed by torch 1.13's
+  // ReduceLROnPlateau(mode="min", factor=0.2, threshold=0.01, patience=5)
+  // with step(0) at the end of each epoch.
+  const torch = [
+    ...Array(7).fill(1),
+    ...Array(6).fill(0.2),
+    ...Array(6).fill(0.04),
+    ...Array(6).fill(0.008),
+  ];
+  torch.forEach((want, i) =>
+    close(learningRateAt(i + 1, { policy: "plateau", lr: 1 }), want)
+  );
+});
+
 Deno.test("schedule errors name the option and value", () => {
   assert.throws(
     () => learningRateAt(0),
     /epoch must be an integer ≥ 1, received 0/,
   );
   assert.throws(
-    () => learningRateAt(1, { policy: "plateau" as "step" }),
-    /policy must be one of linear, step, cosine, received "plateau"/,
+    () => learningRateAt(1, { policy: "exponential" as "step" }),
+    /policy must be one of linear, step, plateau, cosine, received "exponential"/,
   );
   assert.throws(() => learningRateSchedule({ lr: -1 }), /lr must be/);
   assert.throws(

@@ -8,9 +8,20 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
-import { fusedAdam } from "@p2p/backend";
-
-type NamedTensorList = { name: string; tensor: tf.Tensor }[];
+import {
+  attachDropoutStream,
+  type DropoutState,
+  DropoutStream,
+} from "@p2p/layers";
+import type { LayersModel } from "@p2p/models";
+import { oneOf } from "@p2p/internal";
+import {
+  type Adam,
+  type AdamOptions,
+  type AdamState,
+  createAdam,
+  optimizedWeights,
+} from "./optimizer.ts";
 import {
   checkGanMode,
   type DiscriminatorOutputKind,
@@ -19,24 +30,10 @@ import {
   gradientPenalty,
   l1Loss,
 } from "./losses.ts";
-import type {
-  AdamOptimizer,
-  LayersModel,
-  Tensor,
-  Tensor4D,
-  Variable,
-} from "./types.ts";
+import type { Tensor, Tensor4D, Variable } from "@p2p/layers";
 
-/** Options of {@linkcode createTrainer}. */
-export interface TrainerOptions {
-  /** Adam learning rate of both optimizers (schedules change it per epoch). @default 0.0002 */
-  lr?: number;
-  /** Adam β1. @default 0.5 */
-  beta1?: number;
-  /** Adam β2. @default 0.999 */
-  beta2?: number;
-  /** Adam ε, PyTorch's default (tfjs would pick 1e-7). @default 1e-8 */
-  epsilon?: number;
+/** Options of {@linkcode createTrainer}: both optimizers' ({@linkcode AdamOptions}) and the losses'. */
+export interface TrainerOptions extends AdamOptions {
   /** Weight λ of the L1 term in G's loss. @default 100 */
   lambdaL1?: number;
   /** GAN objective. @default "vanilla" */
@@ -45,8 +42,10 @@ export interface TrainerOptions {
   lambdaGp?: number;
   /** What D outputs; `auto` reads the model's output layer (sigmoid, softmax or none = logits). @default "auto" */
   discriminatorOutput?: DiscriminatorOutputKind | "auto";
-  /** Seed of the gradient penalty's mixing coefficients (`wgangp` only). @default 0 */
+  /** Seed of the gradient penalty's mixing coefficients (`wgangp` only) and of the dropout stream. @default 0 */
   seed?: number;
+  /** Where the generator's dropout stream continues from (a checkpoint's). @default a stream at `seed` */
+  dropout?: DropoutState;
 }
 
 /** {@linkcode TrainerOptions} with every default filled in. */
@@ -72,22 +71,24 @@ export interface ResolvedTrainerOptions {
 }
 
 /**
- * The losses of one step, as plain numbers, named as the reference prints
- * them: `G_GAN`, `G_L1` (already multiplied by λ), `D_real`, `D_fake` (each
- * before D's halving), and `D_GP` (the weighted penalty; 0 unless `wgangp`).
+ * The names of the losses of one step, in the order they are logged, as the
+ * reference prints them: `G_GAN`, `G_L1` (already multiplied by λ),
+ * `D_real`, `D_fake` (each before D's halving), and `D_GP` (the weighted
+ * gradient penalty; 0 unless `wgangp`).
  */
-export interface StepLosses {
-  /** GAN loss of G: D(x, G(x)) judged as real. */
-  G_GAN: number;
-  /** λ · L1(G(x), y). */
-  G_L1: number;
-  /** D's loss on the real pair. */
-  D_real: number;
-  /** D's loss on the fake pair. */
-  D_fake: number;
-  /** D's weighted gradient penalty (0 unless `wgangp`). */
-  D_GP: number;
-}
+export const LOSS_NAMES = [
+  "G_GAN",
+  "G_L1",
+  "D_real",
+  "D_fake",
+  "D_GP",
+] as const;
+
+/** One of {@linkcode LOSS_NAMES}. */
+export type LossName = typeof LOSS_NAMES[number];
+
+/** The losses of one step as plain numbers, keyed by {@linkcode LOSS_NAMES}. */
+export type StepLosses = Record<LossName, number>;
 
 /** Tensors of one step's forward pass, shown to a {@linkcode StepProbe} (valid only during the call). */
 export interface StepForward {
@@ -122,6 +123,14 @@ export interface StepProbe {
   onForward?: (forward: StepForward) => void;
 }
 
+/** Both optimizers' states. */
+export interface OptimizerState {
+  /** G's Adam state. */
+  generator: AdamState;
+  /** D's Adam state. */
+  discriminator: AdamState;
+}
+
 /** A generator, a discriminator and their two Adam optimizers. */
 export interface Trainer {
   /** The generator. */
@@ -129,9 +138,11 @@ export interface Trainer {
   /** The discriminator. */
   readonly discriminator: LayersModel;
   /** G's optimizer. */
-  readonly optimizerG: AdamOptimizer;
+  readonly optimizerG: Adam;
   /** D's optimizer. */
-  readonly optimizerD: AdamOptimizer;
+  readonly optimizerD: Adam;
+  /** The dropout mask stream of the generator (checkpointed with the run). */
+  readonly dropout: DropoutStream;
   /** The options in force. */
   readonly options: ResolvedTrainerOptions;
   /** Steps taken (D optimizer's iteration count; restored with a checkpoint). */
@@ -140,6 +151,10 @@ export interface Trainer {
   readonly learningRate: number;
   /** Sets the learning rate of both optimizers. */
   setLearningRate(lr: number): void;
+  /** Both optimizers' states (live tensors: read before the next step). */
+  exportOptimizerState(): Promise<OptimizerState>;
+  /** Continues from saved optimizer states (a fresh trainer only). */
+  importOptimizerState(state: OptimizerState): Promise<void>;
   /**
    * One training step on a batch: `x` the inputs `[b, h, w, inChannels]`, `y`
    * the targets `[b, h, w, outChannels]`, both in [-1, 1]. Leaves no tensor
@@ -188,12 +203,16 @@ export function resolveTrainerOptions(
   options: TrainerOptions,
   discriminator?: LayersModel,
 ): ResolvedTrainerOptions {
-  const out = options.discriminatorOutput ?? "auto";
-  if (!["auto", "logits", "sigmoid", "softmax"].includes(out)) {
-    throw new RangeError(
-      `discriminatorOutput must be auto, logits, sigmoid or softmax, received "${out}"`,
-    );
-  }
+  const out = oneOf(
+    "discriminatorOutput",
+    options.discriminatorOutput ?? "auto",
+    [
+      "auto",
+      "logits",
+      "sigmoid",
+      "softmax",
+    ] as const,
+  );
   let output: DiscriminatorOutputKind;
   if (out === "auto") {
     if (!discriminator) {
@@ -227,12 +246,13 @@ export function trainableVariables(model: LayersModel): Variable[] {
   return model.trainableWeights.map((w) => w.read() as Variable);
 }
 
-function ordered(
+function orderedGradients(
   vars: Variable[],
   names: string[],
   grads: tf.NamedTensorMap,
-  what: string,
-): NamedTensorList {
+  phase: "D" | "G",
+): { name: string; tensor: tf.Tensor }[] {
+  const what = phase === "D" ? "discriminator" : "generator";
   return vars.map((v, i) => {
     const tensor = grads[v.name];
     if (tensor == null) {
@@ -280,11 +300,183 @@ function checkBatch(
   }
 }
 
-type AdamInternals = { learningRate: number };
+/** What the two phases of a step share. */
+interface StepContext {
+  generator: LayersModel;
+  discriminator: LayersModel;
+  optimizerG: Adam;
+  optimizerD: Adam;
+  options: ResolvedTrainerOptions;
+  gVars: Variable[];
+  dVars: Variable[];
+  gNames: string[];
+  dNames: string[];
+}
+
+/** The tensors a phase hands on, kept past the phase's tape. */
+interface PhaseLosses {
+  /** The phase's losses, in {@linkcode LOSS_NAMES} order for its names. */
+  parts: tf.Tensor1D;
+  /** Tensors kept for the probe (disposed by the step). */
+  probed: tf.Tensor[];
+}
+
+function discriminate(
+  ctx: StepContext,
+  source: tf.Tensor,
+  target: tf.Tensor,
+): tf.Tensor {
+  return ctx.discriminator.apply([source, target], {
+    training: true,
+  }) as tf.Tensor;
+}
+
+function applyPhase(
+  phase: "D" | "G",
+  ctx: StepContext,
+  grads: tf.NamedTensorMap,
+  probe: StepProbe | undefined,
+): void {
+  const [vars, names, optimizer] = phase === "D"
+    ? [ctx.dVars, ctx.dNames, ctx.optimizerD]
+    : [ctx.gVars, ctx.gNames, ctx.optimizerG];
+  const ordered = orderedGradients(vars, names, grads, phase);
+  probe?.onGradients?.(
+    phase,
+    ordered.map((g, i) => ({ name: names[i], tensor: g.tensor })),
+  );
+  optimizer.applyGradients(ordered);
+}
+
+/**
+ * The D phase: `0.5 · (GAN(D(x, y), real) + GAN(D(x, fake), fake))` (+ the
+ * gradient penalty for `wgangp`), differentiated only with respect to D's
+ * variables (so no gradient reaches G: the reference's `fake.detach()`), and
+ * D's update. The reference evaluates the fake pair first, then the real one.
+ * Returns `[D_real, D_fake, D_GP]`.
+ */
+function updateDiscriminator(
+  ctx: StepContext,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  fake: tf.Tensor,
+  probe: StepProbe | undefined,
+): PhaseLosses {
+  const { mode, output } = {
+    mode: ctx.options.ganMode,
+    output: ctx.options.discriminatorOutput,
+  };
+  const probed: tf.Tensor[] = [];
+  let parts: tf.Tensor1D | undefined;
+  const gpSeed = ctx.options.seed * 1_000_003 + ctx.optimizerD.iterations;
+  const { value, grads } = tf.variableGrads(() => {
+    const predFake = discriminate(ctx, x, fake);
+    const lossFake = ganLoss(predFake, false, { mode, output });
+    const predReal = discriminate(ctx, x, y);
+    const lossReal = ganLoss(predReal, true, { mode, output });
+    let loss = tf.mul(tf.add(lossReal, lossFake), 0.5) as tf.Scalar;
+    let gp: tf.Scalar = tf.scalar(0);
+    if (mode === "wgangp") {
+      gp = gradientPenalty(ctx.discriminator, x, y, fake, {
+        lambda: ctx.options.lambdaGp,
+        seed: gpSeed,
+      });
+      loss = tf.add(loss, gp) as tf.Scalar;
+    }
+    parts = tf.keep(tf.stack([lossReal, lossFake, gp]) as tf.Tensor1D);
+    if (probe?.onForward) probed.push(tf.keep(predReal), tf.keep(predFake));
+    return loss;
+  }, ctx.dVars);
+  try {
+    applyPhase("D", ctx, grads, probe);
+  } finally {
+    tf.dispose([value, ...Object.values(grads)]);
+  }
+  probe?.afterDiscriminatorUpdate?.();
+  return { parts: parts!, probed };
+}
+
+/**
+ * The G phase around the D phase, as the reference's
+ * `optimize_parameters`: `fake = G(x)` (training mode) once; D's update on
+ * it ({@linkcode updateDiscriminator}); then G's loss
+ * `GAN(D(x, fake), real) + λ · L1(fake, y)` through the updated D with D's
+ * weights frozen (only G's variables are differentiated), and G's update.
+ * Returns all five losses in {@linkcode LOSS_NAMES} order.
+ */
+function updateGenerator(
+  ctx: StepContext,
+  x: tf.Tensor,
+  y: tf.Tensor,
+  probe: StepProbe | undefined,
+): tf.Tensor1D {
+  let gParts: tf.Tensor1D | undefined;
+  let d: PhaseLosses | undefined;
+  try {
+    const { value, grads } = tf.variableGrads(() => {
+      const fake = ctx.generator.apply(x, { training: true }) as tf.Tensor;
+      d = updateDiscriminator(ctx, x, y, fake, probe);
+      const predFakeG = discriminate(ctx, x, fake);
+      const ganG = ganLoss(predFakeG, true, {
+        mode: ctx.options.ganMode,
+        output: ctx.options.discriminatorOutput,
+      });
+      const l1 = tf.mul(l1Loss(fake, y), ctx.options.lambdaL1) as tf.Scalar;
+      if (probe?.onForward) {
+        const [predReal, predFake] = d.probed;
+        probe.onForward({ fake, predReal, predFake, predFakeG });
+      }
+      gParts = tf.keep(tf.stack([ganG, l1]) as tf.Tensor1D);
+      return tf.add(ganG, l1) as tf.Scalar;
+    }, ctx.gVars);
+    try {
+      applyPhase("G", ctx, grads, probe);
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
+    return tf.concat([gParts!, d!.parts]);
+  } finally {
+    tf.dispose([gParts, d?.parts, ...(d?.probed ?? [])].filter((t) => t));
+  }
+}
+
+function contextOf(
+  generator: LayersModel,
+  discriminator: LayersModel,
+  options: ResolvedTrainerOptions,
+): StepContext {
+  const adam = () =>
+    createAdam({
+      lr: options.lr,
+      beta1: options.beta1,
+      beta2: options.beta2,
+      epsilon: options.epsilon,
+    });
+  const ctx: StepContext = {
+    generator,
+    discriminator,
+    optimizerG: adam(),
+    optimizerD: adam(),
+    options,
+    gVars: trainableVariables(generator),
+    dVars: trainableVariables(discriminator),
+    gNames: generator.trainableWeights.map((w) => w.originalName),
+    dNames: discriminator.trainableWeights.map((w) => w.originalName),
+  };
+  if (ctx.gVars.length === 0 || ctx.dVars.length === 0) {
+    throw new Error(
+      `createTrainer: the ${
+        ctx.gVars.length === 0 ? "generator" : "discriminator"
+      } has no trainable weights`,
+    );
+  }
+  return ctx;
+}
 
 /**
  * Creates the trainer of a generator and a discriminator (inputs
- * `[source, target]`) with two Adam optimizers.
+ * `[source, target]`) with two Adam optimizers and the generator's dropout
+ * stream.
  *
  * The step follows the reference: G forward once (training mode: batch
  * statistics, dropout); D's loss `0.5 · (GAN(D(x, y), real) + GAN(D(x,
@@ -316,146 +508,65 @@ export function createTrainer(
   options: TrainerOptions = {},
 ): Trainer {
   const opts = resolveTrainerOptions(options, discriminator);
-  // One fused update kernel per variable on wasm; exactly tf.train.adam elsewhere.
-  const optimizerG = fusedAdam(
-    opts.lr,
-    opts.beta1,
-    opts.beta2,
-    opts.epsilon,
-  );
-  const optimizerD = fusedAdam(
-    opts.lr,
-    opts.beta1,
-    opts.beta2,
-    opts.epsilon,
-  );
-  const gVars = trainableVariables(generator);
-  const dVars = trainableVariables(discriminator);
-  const gNames = generator.trainableWeights.map((w) => w.originalName);
-  const dNames = discriminator.trainableWeights.map((w) => w.originalName);
-  if (gVars.length === 0 || dVars.length === 0) {
-    throw new Error(
-      `createTrainer: the ${
-        gVars.length === 0 ? "generator" : "discriminator"
-      } has no trainable weights`,
-    );
-  }
-  const lossOpts = { mode: opts.ganMode, output: opts.discriminatorOutput };
-  const D = (a: tf.Tensor, b: tf.Tensor): tf.Tensor =>
-    discriminator.apply([a, b], { training: true }) as tf.Tensor;
-
-  let lr = opts.lr;
-  const setLearningRate = (value: number): void => {
-    positive(value, "learning rate", true);
-    lr = value;
-    (optimizerG as unknown as AdamInternals).learningRate = value;
-    (optimizerD as unknown as AdamInternals).learningRate = value;
-  };
-
+  const ctx = contextOf(generator, discriminator, opts);
+  const { optimizerG, optimizerD } = ctx;
+  const dropout = new DropoutStream(options.dropout ?? opts.seed);
+  attachDropoutStream(generator, dropout);
   const step = async (
     x: Tensor4D,
     y: Tensor4D,
     probe?: StepProbe,
   ): Promise<StepLosses> => {
     checkBatch(x, y, generator);
-    const gpSeed = opts.seed * 1_000_003 + optimizerD.iterations;
-    const losses = tf.tidy(() => {
-      let dParts: tf.Tensor | undefined;
-      const probed: tf.Tensor[] = [];
-      let gParts: tf.Tensor | undefined;
-      try {
-        const { value, grads } = tf.variableGrads(() => {
-          const fake = generator.apply(x, { training: true }) as tf.Tensor;
-          // The D phase differentiates only D's variables, so no gradient reaches G
-          // through it (the reference's `fake.detach()`); D's update is an assign,
-          // not a recorded op, so G's gradient below cannot flow through it either.
-          const fakeDetached = fake;
-          // D phase: the reference evaluates the fake pair first, then the real one.
-          let predFake: tf.Tensor | undefined;
-          let predReal: tf.Tensor | undefined;
-          const dPhase = tf.variableGrads(() => {
-            predFake = D(x, fakeDetached);
-            const lossFake = ganLoss(predFake, false, lossOpts);
-            predReal = D(x, y);
-            const lossReal = ganLoss(predReal, true, lossOpts);
-            let loss = tf.mul(tf.add(lossReal, lossFake), 0.5) as tf.Scalar;
-            let gp: tf.Scalar = tf.scalar(0);
-            if (opts.ganMode === "wgangp") {
-              gp = gradientPenalty(discriminator, x, y, fakeDetached, {
-                lambda: opts.lambdaGp,
-                seed: gpSeed,
-              });
-              loss = tf.add(loss, gp) as tf.Scalar;
-            }
-            dParts = tf.keep(tf.stack([lossReal, lossFake, gp]));
-            if (probe?.onForward) {
-              // Kept past the D phase's scope for the probe; disposed below.
-              probed.push(tf.keep(predFake), tf.keep(predReal));
-            }
-            return loss;
-          }, dVars);
-          const dGrads = ordered(dVars, dNames, dPhase.grads, "discriminator");
-          probe?.onGradients?.(
-            "D",
-            dGrads.map((g, i) => ({ name: dNames[i], tensor: g.tensor })),
-          );
-          optimizerD.applyGradients(dGrads);
-          tf.dispose([dPhase.value, ...Object.values(dPhase.grads)]);
-          probe?.afterDiscriminatorUpdate?.();
-          // G phase: D frozen (only G's variables are differentiated), same fake.
-          const predFakeG = D(x, fake);
-          const ganG = ganLoss(predFakeG, true, lossOpts);
-          const l1 = tf.mul(l1Loss(fake, y), opts.lambdaL1) as tf.Scalar;
-          probe?.onForward?.({
-            fake,
-            predReal: predReal!,
-            predFake: predFake!,
-            predFakeG,
-          });
-          gParts = tf.keep(tf.stack([ganG, l1]));
-          return tf.add(ganG, l1) as tf.Scalar;
-        }, gVars);
-        const gGrads = ordered(gVars, gNames, grads, "generator");
-        probe?.onGradients?.(
-          "G",
-          gGrads.map((g, i) => ({ name: gNames[i], tensor: g.tensor })),
-        );
-        optimizerG.applyGradients(gGrads);
-        tf.dispose([value, ...Object.values(grads)]);
-        return tf.concat([gParts!, dParts!]);
-      } finally {
-        tf.dispose([dParts, gParts].filter((t) => t !== undefined));
-        tf.dispose(probed);
-      }
-    });
-    const v = await losses.data();
+    const losses = tf.tidy(() => updateGenerator(ctx, x, y, probe));
+    const values = await losses.data();
     losses.dispose();
-    return {
-      G_GAN: v[0],
-      G_L1: v[1],
-      D_real: v[2],
-      D_fake: v[3],
-      D_GP: v[4],
-    };
+    return Object.fromEntries(
+      LOSS_NAMES.map((name, i) => [name, values[i]]),
+    ) as StepLosses;
   };
-
   return {
     generator,
     discriminator,
     optimizerG,
     optimizerD,
+    dropout,
     options: opts,
     get iterations(): number {
       return optimizerD.iterations;
     },
     get learningRate(): number {
-      return lr;
+      return optimizerG.lr;
     },
-    setLearningRate,
+    setLearningRate(lr: number): void {
+      optimizerG.setLearningRate(lr);
+      optimizerD.setLearningRate(lr);
+    },
+    async exportOptimizerState(): Promise<OptimizerState> {
+      return {
+        generator: await optimizerG.exportState(optimizedWeights(generator)),
+        discriminator: await optimizerD.exportState(
+          optimizedWeights(discriminator),
+        ),
+      };
+    },
+    async importOptimizerState(state: OptimizerState): Promise<void> {
+      await optimizerG.importState(
+        state.generator,
+        optimizedWeights(generator),
+        "generator",
+      );
+      await optimizerD.importState(
+        state.discriminator,
+        optimizedWeights(discriminator),
+        "discriminator",
+      );
+    },
     step,
     dispose(): void {
       optimizerG.dispose();
       optimizerD.dispose();
+      attachDropoutStream(generator, null);
     },
   };
 }

@@ -1,18 +1,12 @@
 /**
- * The training loop behind `deno task train`: builds the networks from a
- * preset (or resumes a checkpoint), iterates epochs over a paired data set
- * with jitter and a seeded shuffle, schedules the learning rate, logs the
- * losses, writes sample grids and the run's web page, saves checkpoints, and
- * finally compares the model's held-out L1 with always predicting the mean
- * training target.
+ * The training loop behind `deno task train`, top to bottom: {@linkcode train}
+ * sets a run up (options, networks, data, run folder; or a checkpoint to
+ * resume), runs its epochs, and finishes with the held-out evaluation. Each
+ * step is one call of the trainer ({@linkcode createTrainer}), after which
+ * the loss is logged, and every `displayEvery` steps a sample grid, the web
+ * page and `checkpoints/latest` are written.
  *
- * Run folder (`out`):
- * - `log.jsonl`: one {@linkcode LogRecord} per step;
- * - `samples/epoch_<e>_step_<s>.png`: input | output | target grids of fixed
- *   held-out pairs;
- * - `index.html`: the grids by epoch and an SVG plot of the losses;
- * - `checkpoints/latest`, `checkpoints/epoch_<n>`: checkpoint directories;
- * - `final_eval.json`: the held-out evaluation at the end.
+ * Run folder: see `run_folder.ts`.
  *
  * @module
  */
@@ -22,205 +16,61 @@ import {
   buildGenerator,
   type DiscriminatorConfig,
   type GeneratorConfig,
-  preset,
-  PRESET_NAMES,
-  type PresetName,
+  initializeWeights,
+  type LayersModel,
 } from "@p2p/models";
-import { getDropoutState, setDropoutSeed, setDropoutState } from "@p2p/layers";
-import {
-  createRng,
-  DATASET_NAMES,
-  type DatasetName,
-  defaultLoadSize,
-  embeddedDataset,
-  type PairedDataset,
-  pairedDataset,
-  type Rng,
-  shuffledIndices,
-  writeImage,
-} from "@p2p/data";
-import { writeFileAtomic } from "@p2p/internal";
+import { createRng, type Rng, shuffledIndices } from "@p2p/data";
+import { exists, integerIn, writeTextFileAtomic } from "@p2p/internal";
 import {
   disposeOptimizerState,
+  type EpochPosition,
   loadCheckpoint,
-  restoreOptimizerState,
   saveCheckpoint,
 } from "./checkpoint.ts";
-import { checkGanMode, type GanMode } from "./losses.ts";
 import {
-  learningRateAt,
-  SCHEDULE_POLICIES,
-  type SchedulePolicy,
-} from "./schedule.ts";
-import type { LayersModel } from "./types.ts";
+  type ResolvedTrainOptions,
+  resolveTrainOptions,
+  resumeOptions,
+} from "./options.ts";
+import { networkConfigs } from "./networks.ts";
+import { learningRateAt } from "./schedule.ts";
 import {
   createTrainer,
+  LOSS_NAMES,
   type StepLosses,
   type Trainer,
-  type TrainerOptions,
 } from "./step.ts";
-import { generatePreserving } from "./inference_state.ts";
+import {
+  evaluateHeldOut,
+  type HeldOutEvaluation,
+  writeSampleGrid,
+} from "./evaluation.ts";
+import { openRunData, type RunData } from "./run_data.ts";
+import {
+  claimRunFolder,
+  cleanInterrupted,
+  listSamples,
+  readLog,
+} from "./run_folder.ts";
 import { type LogRecord, renderIndexHtml, type SampleEntry } from "./report.ts";
 import type { TrainProgress } from "./progress.ts";
 
-/** Options of {@linkcode train}. Defaults are the no-argument demo run. */
-export interface TrainOptions {
-  /** Folder of paired images (AB images, or `A/` + `B/`; optional `train/`, `val/`, `test/`); overrides `dataset`. @default undefined */
-  data?: string;
-  /** Embedded procedural data set trained when `data` is not given. @default "facades" */
-  dataset?: DatasetName;
-  /** Training pairs generated for an embedded data set. @default 400 */
-  count?: number;
-  /** Held-out pairs for the final evaluation: generated past the training pairs, or read from `val/` (else `test/`). @default 50 */
-  heldOut?: number;
-  /** Rows (held-out pairs) in each sample grid. @default 4 */
-  sampleRows?: number;
-  /** Network preset. @default "reference" */
-  preset?: PresetName;
-  /** Training image side: pairs are resized to `round(size·286/256)` and randomly cropped to it. @default 64 */
-  size?: number;
-  /** U-Net depth (the size must be divisible by 2^depth). @default 6 */
-  depth?: number;
-  /** Generator filters. @default 16 */
-  ngf?: number;
-  /** Discriminator filters. @default 16 */
-  ndf?: number;
-  /** Input channels (1 grey, 3 RGB). @default 3 */
-  inChannels?: 1 | 3;
-  /** Output channels (1 grey, 3 RGB). @default 3 */
-  outChannels?: 1 | 3;
-  /** `AtoB`: A is the input; `BtoA`: B is. @default "AtoB" */
-  direction?: "AtoB" | "BtoA";
-  /** Pairs per step. @default 1 */
-  batch?: number;
-  /** Epochs at the initial learning rate. @default 2 */
-  epochs?: number;
-  /** Epochs of linear decay to 0 after `epochs`. @default 1 */
-  epochsDecay?: number;
-  /** Learning-rate policy. @default "linear" */
-  policy?: SchedulePolicy;
-  /** Adam learning rate. @default 0.0002 */
-  lr?: number;
-  /** Adam β1. @default 0.5 */
-  beta1?: number;
-  /** Adam β2. @default 0.999 */
-  beta2?: number;
-  /** Weight λ of the L1 term. @default 100 */
-  lambdaL1?: number;
-  /** GAN objective. @default "vanilla" */
-  ganMode?: GanMode;
-  /** Seed of the weights, the shuffle, the jitter and dropout. @default 0 */
-  seed?: number;
-  /** Run folder. @default "runs/<dataset>" (or "runs/<data folder name>") */
-  out?: string;
+/**
+ * Options of {@linkcode train}: any of the training options
+ * (`TRAIN_OPTIONS`; defaults there), and how this call runs.
+ */
+export type TrainOptions = Partial<ResolvedTrainOptions> & {
   /** Continue the run in `out` from `checkpoints/latest`, at the exact step it stopped. @default false */
   resume?: boolean;
-  /** Write a sample grid, the web page and `checkpoints/latest` every this many steps. @default 100 */
-  displayEvery?: number;
-  /** Keep a checkpoint `epoch_<n>` every this many epochs (and `latest` every epoch). @default 5 */
-  saveEvery?: number;
+  /** With `resume`: the checkpoint to continue from, `latest` or an epoch whose `epoch_<n>` was kept (the reference's `--epoch`). @default "latest" */
+  resumeEpoch?: "latest" | number;
+  /** Replace an earlier run in `out` (only the files p2p wrote, once the new run has started). @default false */
+  force?: boolean;
   /** Stop (saving `latest`) once the run has done this many steps in all. @default Infinity */
   maxSteps?: number;
   /** Stop (saving `latest`) after the current step when this signal aborts. @default undefined */
   signal?: AbortSignal;
-}
-
-/** {@linkcode TrainOptions} with every default filled in, as stored in checkpoints. */
-export interface ResolvedTrainOptions {
-  /** Data folder, or `null` for the embedded `dataset`. */
-  data: string | null;
-  /** Embedded data set. */
-  dataset: DatasetName;
-  /** Generated training pairs. */
-  count: number;
-  /** Held-out pairs. */
-  heldOut: number;
-  /** Rows of each sample grid. */
-  sampleRows: number;
-  /** Network preset. */
-  preset: PresetName;
-  /** Training image side. */
-  size: number;
-  /** U-Net depth. */
-  depth: number;
-  /** Generator filters. */
-  ngf: number;
-  /** Discriminator filters. */
-  ndf: number;
-  /** Input channels. */
-  inChannels: 1 | 3;
-  /** Output channels. */
-  outChannels: 1 | 3;
-  /** Direction. */
-  direction: "AtoB" | "BtoA";
-  /** Pairs per step. */
-  batch: number;
-  /** Epochs at the initial learning rate. */
-  epochs: number;
-  /** Epochs of decay. */
-  epochsDecay: number;
-  /** Learning-rate policy. */
-  policy: SchedulePolicy;
-  /** Initial learning rate. */
-  lr: number;
-  /** Adam β1. */
-  beta1: number;
-  /** Adam β2. */
-  beta2: number;
-  /** λ of the L1 term. */
-  lambdaL1: number;
-  /** GAN objective. */
-  ganMode: GanMode;
-  /** Seed. */
-  seed: number;
-  /** Steps between sample grids and `latest` checkpoints. */
-  displayEvery: number;
-  /** Epochs between kept `epoch_<n>` checkpoints. */
-  saveEvery: number;
-  /** Run folder. */
-  out: string;
-}
-
-/** The demo defaults of {@linkcode TrainOptions} (what `deno task train` runs with no flags). */
-export const TRAIN_DEFAULTS: Readonly<
-  Omit<ResolvedTrainOptions, "data" | "out">
-> = {
-  dataset: "facades",
-  count: 400,
-  heldOut: 50,
-  sampleRows: 4,
-  preset: "reference",
-  size: 64,
-  depth: 6,
-  ngf: 16,
-  ndf: 16,
-  inChannels: 3,
-  outChannels: 3,
-  direction: "AtoB",
-  batch: 1,
-  epochs: 2,
-  epochsDecay: 1,
-  policy: "linear",
-  lr: 2e-4,
-  beta1: 0.5,
-  beta2: 0.999,
-  lambdaL1: 100,
-  ganMode: "vanilla",
-  seed: 0,
-  displayEvery: 100,
-  saveEvery: 5,
 };
-
-/** Options that may change when a run is resumed (the rest must match the checkpoint). */
-export const RESUMABLE_OVERRIDES: readonly (keyof TrainOptions)[] = [
-  "lr",
-  "epochs",
-  "epochsDecay",
-  "displayEvery",
-  "saveEvery",
-  "heldOut",
-  "sampleRows",
-];
 
 /** What a run looked like when it started (handed to `TrainHooks.onStart`). */
 export interface TrainStart {
@@ -248,20 +98,6 @@ export interface TrainStart {
   generator: LayersModel;
   /** The discriminator being trained (for custom hooks; do not dispose). */
   discriminator: LayersModel;
-}
-
-/** The final comparison on held-out pairs. */
-export interface HeldOutEvaluation {
-  /** Pairs evaluated. */
-  pairs: number;
-  /** Mean |G(x) − y| in [-1, 1] units (G in paper mode). */
-  modelL1: number;
-  /** Mean |mean training target − y|. */
-  baselineL1: number;
-  /** `modelL1 / baselineL1` (the demo's bound: ≤ 0.8). */
-  ratio: number;
-  /** Whether the pairs were held out (false: training pairs, for lack of val/ or test/). */
-  heldOut: boolean;
 }
 
 /** What {@linkcode train} returns. */
@@ -294,6 +130,26 @@ export interface TrainHooks {
   onEpochEnd?: (epoch: number, seconds: number) => void;
   /** Human-readable notes (checkpoints written, resume details). */
   onMessage?: (line: string) => void;
+  /**
+   * After each checkpoint is written (`latest` and `epoch_<n>`): the hook
+   * where the reference's `latest_net_G.pth` / `<n>_net_G.pth` are written
+   * beside it for `--name` runs (interop's reference checkpoint functions).
+   */
+  onCheckpoint?: (saved: SavedCheckpoint) => void | Promise<void>;
+}
+
+/** A checkpoint just written (handed to `TrainHooks.onCheckpoint`). */
+export interface SavedCheckpoint {
+  /** Its directory. */
+  dir: string;
+  /** `latest`, or the epoch of an `epoch_<n>` checkpoint. */
+  label: "latest" | number;
+  /** Steps done. */
+  step: number;
+  /** The generator (do not dispose). */
+  generator: LayersModel;
+  /** The discriminator (do not dispose). */
+  discriminator: LayersModel;
 }
 
 /** A NaN or infinite loss stopped training; the last good checkpoint is kept. */
@@ -334,380 +190,486 @@ export class NonFiniteLossError extends Error {
   }
 }
 
-function intOption(
-  value: unknown,
-  name: string,
-  min: number,
-  allowInfinity = false,
-): number {
-  if (
-    typeof value !== "number" ||
-    !(Number.isInteger(value) || (allowInfinity && value === Infinity)) ||
-    value < min
-  ) {
-    throw new RangeError(
-      `${name} must be an integer ≥ ${min}, received ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
+/** A run in progress: what the named steps of {@linkcode train} share. */
+interface Run {
+  o: ResolvedTrainOptions;
+  hooks: TrainHooks;
+  data: RunData;
+  trainer: Trainer;
+  configs: { generator: GeneratorConfig; discriminator: DiscriminatorConfig };
+  rng: Rng;
+  /** The epoch in progress (1-based). */
+  epoch: number;
+  step: number;
+  /** Where a resumed run stands inside `epoch`. */
+  position: EpochPosition | null;
+  totalEpochs: number;
+  stepsPerEpoch: number;
+  maxSteps: number;
+  signal: AbortSignal | undefined;
+  latestDir: string;
+  lastSaved: { dir: string; step: number } | null;
+  lastSampleStep: number;
+  log: LogRecord[];
+  timeOffset: number;
+  samples: SampleEntry[];
+  evaluationLine: string | undefined;
+  sessionStart: number;
+  sessionSteps: number;
+  t0: number;
 }
 
-function baseName(path: string): string {
-  const parts = path.replace(/\/+$/, "").split("/");
-  return parts[parts.length - 1] || "data";
+function say(run: Run, line: string): void {
+  run.hooks.onMessage?.(line);
 }
 
-/** Fills the demo defaults and validates; errors name the option and value. */
-export function resolveTrainOptions(
-  options: TrainOptions = {},
-): ResolvedTrainOptions {
-  const o = { ...TRAIN_DEFAULTS, ...stripUndefined(options) };
-  if (!(DATASET_NAMES as readonly string[]).includes(o.dataset)) {
-    throw new RangeError(
-      `dataset must be one of ${
-        DATASET_NAMES.join(", ")
-      }, received "${o.dataset}"`,
-    );
-  }
-  if (!(PRESET_NAMES as readonly string[]).includes(o.preset)) {
-    throw new RangeError(
-      `preset must be one of ${
-        PRESET_NAMES.join(", ")
-      }, received "${o.preset}"`,
-    );
-  }
-  if (!SCHEDULE_POLICIES.includes(o.policy)) {
-    throw new RangeError(
-      `policy must be one of ${
-        SCHEDULE_POLICIES.join(", ")
-      }, received "${o.policy}"`,
-    );
-  }
-  checkGanMode(o.ganMode);
-  if (o.direction !== "AtoB" && o.direction !== "BtoA") {
-    throw new RangeError(
-      `direction must be AtoB or BtoA, received "${o.direction}"`,
-    );
-  }
-  for (const k of ["inChannels", "outChannels"] as const) {
-    if (o[k] !== 1 && o[k] !== 3) {
-      throw new RangeError(`${k} must be 1 or 3, received ${o[k]}`);
+function totalSteps(run: Run): number {
+  return run.totalEpochs * run.stepsPerEpoch;
+}
+
+/** Networks and trainer of a fresh run, or of the checkpoint a resumed run continues. */
+async function networksAndState(options: TrainOptions, resumeDir: string) {
+  if (!options.resume) {
+    const o = resolveTrainOptions(stripCallOptions(options));
+    const configs = networkConfigs(o);
+    const generator = buildGenerator(configs.generator);
+    const discriminator = buildDiscriminator(configs.discriminator);
+    if (o.initType !== "normal" || o.initGain !== 0.02) {
+      // The builders draw normal(0.02), the reference's default, already.
+      const init = { type: o.initType, gain: o.initGain };
+      initializeWeights(generator, { ...init, seed: o.seed });
+      initializeWeights(discriminator, { ...init, seed: o.seed + 1 });
     }
+    const trainer = createTrainer(generator, discriminator, trainerOptions(o));
+    return { o, configs, trainer, rng: createRng(o.seed), ckpt: null };
   }
-  intOption(o.count, "count", 1);
-  intOption(o.heldOut, "heldOut", 1);
-  intOption(o.sampleRows, "sampleRows", 1);
-  intOption(o.size, "size", 16);
-  intOption(o.depth, "depth", 1);
-  intOption(o.ngf, "ngf", 1);
-  intOption(o.ndf, "ndf", 1);
-  intOption(o.batch, "batch", 1);
-  intOption(o.epochs, "epochs", 0);
-  intOption(o.epochsDecay, "epochsDecay", 0);
-  if (o.epochs + o.epochsDecay < 1) {
-    throw new RangeError(
-      `epochs + epochsDecay must be at least 1, received ${o.epochs} + ${o.epochsDecay}`,
+  const ckpt = await loadCheckpoint(resumeDir).catch(async (e) => {
+    // Where a run of the reference (`DIR/NAME/latest_net_G.pth`) is to be continued.
+    const reference = `${options.out}/latest_net_G.pth`;
+    const hint = await exists(reference)
+      ? `; ${reference} is the reference's, which --continue_train cannot read yet (interop's reference checkpoints)`
+      : "";
+    throw new Error(
+      `--resume: cannot read ${resumeDir}: ${(e as Error).message}${hint}`,
+    );
+  });
+  if (!ckpt.discriminator) {
+    throw new Error(
+      `--resume: ${ckpt.dir} holds no discriminator, so training cannot continue from it`,
     );
   }
-  intOption(o.displayEvery, "displayEvery", 1);
-  intOption(o.saveEvery, "saveEvery", 1);
-  for (const k of ["lr", "lambdaL1"] as const) {
-    if (!Number.isFinite(o[k]) || o[k] < 0) {
-      throw new RangeError(`${k} must be a number ≥ 0, received ${o[k]}`);
-    }
+  const o = resumeOptions(
+    ckpt.config.train,
+    stripCallOptions(options),
+    ckpt.dir,
+  );
+  const trainer = createTrainer(ckpt.generator, ckpt.discriminator, {
+    ...trainerOptions(o),
+    dropout: ckpt.config.dropout ?? undefined,
+  });
+  try {
+    if (ckpt.optimizer) await trainer.importOptimizerState(ckpt.optimizer);
+  } finally {
+    disposeOptimizerState(ckpt.optimizer);
   }
-  if (!Number.isFinite(o.seed)) {
-    throw new RangeError(`seed must be a finite number, received ${o.seed}`);
+  const configs = {
+    generator: ckpt.config.generator,
+    discriminator: ckpt.config.discriminator!,
+  };
+  const rng = createRng(ckpt.config.rng ?? o.seed);
+  return { o, configs, trainer, rng, ckpt };
+}
+
+/**
+ * Everything before the first step: options and networks checked, data
+ * opened, and only then the run folder claimed, cleaned of what a killed
+ * run left, and (with `force`) the earlier run replaced.
+ */
+async function setUp(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
+  const t0 = performance.now();
+  const maxSteps =
+    options.maxSteps === undefined || options.maxSteps === Infinity
+      ? Infinity
+      : integerIn("maxSteps", options.maxSteps, 1);
+  const out = resolveTrainOptions({
+    ...stripCallOptions(options),
+    recipe: undefined,
+  }).out!;
+  const latestDir = `${out}/checkpoints/latest`;
+  const from = options.resumeEpoch ?? "latest";
+  const { o, configs, trainer, rng, ckpt } = await networksAndState(
+    { ...options, out },
+    from === "latest"
+      ? latestDir
+      : `${out}/checkpoints/epoch_${integerIn("resumeEpoch", from, 1)}`,
+  );
+  const data = await openRunData(o);
+  const position = ckpt?.config.progress ?? null;
+  if (position && position.order.length !== data.train.size) {
+    throw new Error(
+      `--resume: the checkpoint's epoch visits ${position.order.length} pairs but the data now has ${data.train.size}; the data changed since the run started`,
+    );
   }
-  const data = options.data ?? null;
-  const out = options.out ??
-    `runs/${data === null ? o.dataset : baseName(data)}`;
-  const resolved: ResolvedTrainOptions = {
-    dataset: o.dataset,
-    count: o.count,
-    heldOut: o.heldOut,
-    sampleRows: o.sampleRows,
-    preset: o.preset,
-    size: o.size,
-    depth: o.depth,
-    ngf: o.ngf,
-    ndf: o.ndf,
-    inChannels: o.inChannels,
-    outChannels: o.outChannels,
-    direction: o.direction,
-    batch: o.batch,
-    epochs: o.epochs,
-    epochsDecay: o.epochsDecay,
+  const replaceEarlier = await claimRunFolder(o.out!, {
+    resume: options.resume === true,
+    force: options.force === true,
+  });
+  for (const p of await cleanInterrupted(o.out!)) {
+    say0(hooks, `removed ${p}, left by an interrupted run`);
+  }
+  await replaceEarlier?.();
+  await Deno.mkdir(`${o.out}/samples`, { recursive: true });
+  const step = ckpt?.config.step ?? 0;
+  const log = await readLog(`${o.out}/log.jsonl`, step);
+  if (options.resume) {
+    await writeTextFileAtomic(
+      `${o.out}/log.jsonl`,
+      log.map((r) => JSON.stringify(r) + "\n").join(""),
+    );
+  }
+  const run: Run = {
+    o,
+    hooks,
+    data,
+    trainer,
+    configs,
+    rng,
+    step,
+    position,
+    maxSteps,
+    t0,
+    epoch: ckpt ? (position ? ckpt.config.epoch : ckpt.config.epoch + 1) : 1,
+    totalEpochs: o.epochs + o.epochsDecay,
+    stepsPerEpoch: Math.ceil(data.train.size / o.batch),
+    signal: options.signal,
+    latestDir,
+    lastSaved: ckpt ? { dir: ckpt.dir, step } : null,
+    lastSampleStep: -1,
+    log,
+    timeOffset: log.length > 0 ? log[log.length - 1].time : 0,
+    samples: await listSamples(o.out!),
+    evaluationLine: undefined,
+    sessionStart: performance.now(),
+    sessionSteps: 0,
+  };
+  if (ckpt) {
+    say(
+      run,
+      `resuming ${ckpt.dir}: epoch ${ckpt.config.epoch}, step ${step}${
+        position ? ` (${position.batchesDone} batches into the epoch)` : ""
+      }`,
+    );
+    await saveMissedEpoch(run, ckpt.config.epoch, position);
+  }
+  hooks.onStart?.(startOf(run, ckpt?.dir ?? null));
+  return run;
+}
+
+function say0(hooks: TrainHooks, line: string): void {
+  hooks.onMessage?.(line);
+}
+
+function startOf(run: Run, resumedFrom: string | null): TrainStart {
+  const count = (m: LayersModel) =>
+    m.trainableWeights.reduce(
+      (s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1),
+      0,
+    );
+  return {
+    options: run.o,
+    resumedFrom,
+    step: run.step,
+    totalSteps: totalSteps(run),
+    stepsPerEpoch: run.stepsPerEpoch,
+    trainPairs: run.data.train.size,
+    heldOutPairs: run.data.heldOut.size,
+    heldOutIsSeparate: run.data.heldOutIsSeparate,
+    generatorParams: count(run.trainer.generator),
+    discriminatorParams: count(run.trainer.discriminator),
+    generator: run.trainer.generator,
+    discriminator: run.trainer.discriminator,
+  };
+}
+
+/** A kill during the save of `epoch_N` (after `latest`) left it unwritten: write it now. */
+async function saveMissedEpoch(
+  run: Run,
+  epoch: number,
+  position: EpochPosition | null,
+): Promise<void> {
+  if (position !== null || epoch < 1) return;
+  if (epoch % run.o.saveEvery !== 0 && epoch !== run.totalEpochs) return;
+  const dir = `${run.o.out}/checkpoints/epoch_${epoch}`;
+  if (await exists(dir)) return;
+  await save(run, dir, null, epoch);
+  say(run, `saved ${dir} (its save had been interrupted)`);
+}
+
+async function save(
+  run: Run,
+  dir: string,
+  position: EpochPosition | null,
+  epoch = run.epoch,
+): Promise<void> {
+  const stored: Record<string, unknown> = { ...run.o };
+  delete stored.out;
+  await saveCheckpoint(dir, {
+    generator: run.trainer.generator,
+    generatorConfig: run.configs.generator,
+    discriminator: run.trainer.discriminator,
+    discriminatorConfig: run.configs.discriminator,
+    trainer: run.trainer,
+    train: stored,
+    data: {
+      direction: run.o.direction,
+      inChannels: run.o.inChannels,
+      outChannels: run.o.outChannels,
+      size: run.o.size,
+      source: run.data.source,
+    },
+    epoch,
+    step: run.step,
+    progress: position,
+    rng: run.rng.state(),
+    dropout: run.trainer.dropout.state(),
+  });
+  if (dir === run.latestDir) run.lastSaved = { dir, step: run.step };
+  await run.hooks.onCheckpoint?.({
+    dir,
+    label: dir === run.latestDir ? "latest" : epoch,
+    step: run.step,
+    generator: run.trainer.generator,
+    discriminator: run.trainer.discriminator,
+  });
+}
+
+function stopRequested(run: Run): boolean {
+  return run.signal?.aborted === true || run.step >= run.maxSteps;
+}
+
+/**
+ * One epoch (or the rest of one a resumed run stopped in): the learning
+ * rate of the epoch, its order of pairs, a step per batch, and at its end
+ * `latest` and every `saveEvery` epochs `epoch_<n>`. Returns `stopped` when
+ * a stop was requested (the position is saved in `latest`).
+ */
+async function runEpoch(run: Run): Promise<"done" | "stopped"> {
+  const { o } = run;
+  const epochStart = performance.now();
+  const lr = learningRateAt(run.epoch, {
     policy: o.policy,
     lr: o.lr,
-    beta1: o.beta1,
-    beta2: o.beta2,
-    lambdaL1: o.lambdaL1,
-    ganMode: o.ganMode,
-    seed: o.seed,
-    displayEvery: o.displayEvery,
-    saveEvery: o.saveEvery,
-    data,
-    out,
-  };
-  return resolved;
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(o).filter(([, v]) => v !== undefined),
-  ) as Partial<T>;
-}
-
-/** Merges a checkpoint's stored options with those given on resume. */
-function resumeOptions(
-  stored: Record<string, unknown>,
-  given: TrainOptions,
-  checkpoint: string,
-): ResolvedTrainOptions {
-  const base = resolveTrainOptions({
-    ...(stored as TrainOptions),
-    data: (stored.data as string | null) ?? undefined,
+    epochs: o.epochs,
+    epochsDecay: o.epochsDecay,
+    stepSize: o.lrDecayIters,
   });
-  const merged: Record<string, unknown> = { ...base };
-  for (const [k, v] of Object.entries(stripUndefined(given))) {
-    if (["resume", "signal", "maxSteps", "out"].includes(k)) continue;
-    if ((RESUMABLE_OVERRIDES as readonly string[]).includes(k)) {
-      merged[k] = v;
-    } else if (
-      JSON.stringify(v) !== JSON.stringify(base[k as keyof typeof base])
-    ) {
-      throw new RangeError(
-        `${k} ${
-          JSON.stringify(v)
-        } differs from the run being resumed (${checkpoint} has ${
-          JSON.stringify(base[k as keyof typeof base])
-        }); leave it out to resume, or start a new run in another folder`,
-      );
+  run.trainer.setLearningRate(lr);
+  const order = run.position?.order ?? epochOrder(run);
+  let done = run.position?.batchesDone ?? 0;
+  run.position = null;
+  if (done === 0) {
+    say(
+      run,
+      `epoch ${run.epoch}/${run.totalEpochs}: learning rate ${
+        lr.toExponential(3)
+      }`,
+    );
+  }
+  while (done < run.stepsPerEpoch) {
+    if (stopRequested(run)) {
+      await save(run, run.latestDir, { batchesDone: done, order });
+      return "stopped";
     }
-  }
-  return resolveTrainOptions({
-    ...(merged as TrainOptions),
-    data: (merged.data as string | null) ?? undefined,
-    out: given.out ?? base.out,
-  });
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
-interface Datasets {
-  train: PairedDataset;
-  heldOut: PairedDataset;
-  heldOutIsSeparate: boolean;
-  source: string;
-}
-
-async function openData(o: ResolvedTrainOptions): Promise<Datasets> {
-  const common = {
-    direction: o.direction,
-    inChannels: o.inChannels,
-    outChannels: o.outChannels,
-    cropSize: o.size,
-    loadSize: defaultLoadSize(o.size),
-  } as const;
-  if (o.data === null) {
-    const gen = { size: o.size, seed: 0 };
-    return {
-      train: embeddedDataset(o.dataset, { ...common, ...gen, count: o.count }),
-      heldOut: embeddedDataset(o.dataset, {
-        ...common,
-        ...gen,
-        count: o.heldOut,
-        start: o.count,
-      }),
-      heldOutIsSeparate: true,
-      source: `embedded:${o.dataset}`,
-    };
-  }
-  const train = await pairedDataset(o.data, { ...common, split: "train" });
-  for (const split of ["val", "test"]) {
-    if (await exists(`${o.data}/${split}`)) {
-      const heldOut = await pairedDataset(o.data, {
-        ...common,
-        split,
-        maxSize: o.heldOut,
-      });
-      return { train, heldOut, heldOutIsSeparate: true, source: o.data };
-    }
-  }
-  const heldOut = await pairedDataset(o.data, {
-    ...common,
-    split: "train",
-    maxSize: o.heldOut,
-  });
-  return { train, heldOut, heldOutIsSeparate: false, source: o.data };
-}
-
-function countParams(model: LayersModel): number {
-  return model.trainableWeights.reduce(
-    (s, w) => s + (w.shape as number[]).reduce((a, b) => a * b, 1),
-    0,
-  );
-}
-
-/** The grey channel repeated to RGB so that grids can mix 1 and 3 channels. */
-function toRgb(t: tf.Tensor4D): tf.Tensor4D {
-  return t.shape[3] === 3 ? t : tf.tile(t, [1, 1, 1, 3]);
-}
-
-/** Writes an `input | output | target` grid of the first `rows` held-out pairs. */
-async function writeSampleGrid(
-  path: string,
-  generator: LayersModel,
-  heldOut: PairedDataset,
-  rows: number,
-): Promise<void> {
-  const n = Math.min(rows, heldOut.size);
-  const lines: tf.Tensor4D[] = [];
-  try {
-    for (let i = 0; i < n; i++) {
-      const b = await heldOut.batch([i]);
-      const fake = generatePreserving(generator, b.a, "paper");
-      lines.push(
-        tf.tidy(() =>
-          tf.concat([toRgb(b.a), toRgb(fake), toRgb(b.b)], 2) as tf.Tensor4D
-        ),
-      );
-      tf.dispose([b.a, b.b, fake]);
-    }
-    const grid = tf.tidy(() => tf.concat(lines, 1) as tf.Tensor4D);
+    const idx = order.slice(done * o.batch, (done + 1) * o.batch);
+    const batch = await run.data.train.batch(idx, {
+      jitter: true,
+      rng: run.rng,
+    });
+    let losses: StepLosses;
     try {
-      await writeImage(path, grid);
+      losses = await run.trainer.step(batch.input, batch.target);
     } finally {
-      grid.dispose();
+      tf.dispose([batch.input, batch.target]);
     }
-  } finally {
-    tf.dispose(lines);
+    done++;
+    await afterStep(run, losses, lr, done);
+    if (run.step % o.displayEvery === 0 && done < run.stepsPerEpoch) {
+      await writeSample(run);
+      await save(run, run.latestDir, { batchesDone: done, order });
+    }
   }
+  if (run.step % o.displayEvery === 0) await writeSample(run);
+  await save(run, run.latestDir, null);
+  if (run.epoch % o.saveEvery === 0 || run.epoch === run.totalEpochs) {
+    const dir = `${o.out}/checkpoints/epoch_${run.epoch}`;
+    await save(run, dir, null);
+    say(run, `saved ${dir}`);
+  }
+  run.hooks.onEpochEnd?.(run.epoch, (performance.now() - epochStart) / 1000);
+  if (stopRequested(run) && run.epoch < run.totalEpochs) {
+    run.epoch++;
+    return "stopped";
+  }
+  return "done";
 }
 
-/**
- * Compares the generator (paper mode, one pair at a time) with always
- * predicting the mean training target (pixel-wise, over the training pairs
- * at test-time preprocessing), by mean L1 over `heldOut`.
- */
-async function evaluateHeldOut(
-  generator: LayersModel,
-  train: PairedDataset,
-  heldOut: PairedDataset,
-  isHeldOut = true,
-): Promise<HeldOutEvaluation> {
-  const first = train.pixels(0).b;
-  const sum = new Float64Array(first.data.length);
-  for (let i = 0; i < train.size; i++) {
-    const b = train.pixels(i).b;
-    if (b.data.length !== sum.length) {
-      throw new Error(
-        `evaluateHeldOut: training targets differ in size ('${
-          train.names[0]
-        }' vs '${train.names[i]}'); the mean target needs one size`,
+function epochOrder(run: Run): number[] {
+  const n = run.data.train.size;
+  return run.o.serialBatches
+    ? Array.from({ length: n }, (_, i) => i)
+    : shuffledIndices(n, run.rng);
+}
+
+/** After a step: the losses checked, logged and reported. */
+async function afterStep(
+  run: Run,
+  losses: StepLosses,
+  lr: number,
+  epochStep: number,
+): Promise<void> {
+  run.step++;
+  run.sessionSteps++;
+  for (const k of LOSS_NAMES) {
+    if (!Number.isFinite(losses[k])) {
+      throw new NonFiniteLossError(
+        k,
+        losses[k],
+        run.step,
+        run.epoch,
+        run.lastSaved?.dir ?? null,
+        run.lastSaved?.step ?? null,
       );
     }
-    for (let k = 0; k < sum.length; k++) sum[k] += b.data[k];
   }
-  const mean = new Float32Array(sum.length);
-  for (let k = 0; k < sum.length; k++) {
-    mean[k] = sum[k] / train.size / 127.5 - 1;
+  const elapsed = (performance.now() - run.sessionStart) / 1000;
+  const record: LogRecord = {
+    epoch: run.epoch,
+    step: run.step,
+    lr,
+    time: Number((run.timeOffset + elapsed).toFixed(3)),
+    ...losses,
+  };
+  run.log.push(record);
+  await Deno.writeTextFile(
+    `${run.o.out}/log.jsonl`,
+    JSON.stringify(record) + "\n",
+    {
+      append: true,
+    },
+  );
+  const itPerSec = run.sessionSteps / Math.max(elapsed, 1e-9);
+  await run.hooks.onStep?.({
+    epoch: run.epoch,
+    epochs: run.totalEpochs,
+    step: run.step,
+    totalSteps: totalSteps(run),
+    epochStep,
+    stepsPerEpoch: run.stepsPerEpoch,
+    losses,
+    lr,
+    itPerSec,
+    etaSec: (totalSteps(run) - run.step) / Math.max(itPerSec, 1e-9),
+  });
+}
+
+async function writePage(run: Run): Promise<void> {
+  const { o } = run;
+  const html = renderIndexHtml({
+    title: `p2p training: ${run.data.source}`,
+    facts: {
+      data: run.data.source,
+      preset: o.preset,
+      "size / generator / ngf / ndf": `${o.size} / ${o.generator}${
+        o.depth ? ` depth ${o.depth}` : ""
+      } / ${o.ngf} / ${o.ndf}`,
+      "gan mode": o.ganMode,
+      "λ L1": o.lambdaL1,
+      batch: o.batch,
+      epochs: `${o.epochs} + ${o.epochsDecay} decay`,
+      step: `${run.step} / ${totalSteps(run)}`,
+      updated: new Date().toISOString(),
+    },
+    log: run.log,
+    samples: run.samples,
+    evaluation: run.evaluationLine,
+  });
+  await writeTextFileAtomic(`${o.out}/index.html`, html);
+}
+
+async function writeSample(run: Run, epoch = run.epoch): Promise<void> {
+  const rel = `samples/epoch_${epoch}_step_${run.step}.png`;
+  await writeSampleGrid(
+    `${run.o.out}/${rel}`,
+    run.trainer.generator,
+    run.data.heldOut,
+    run.o.sampleRows,
+  );
+  run.samples = [...run.samples.filter((s) => s.path !== rel), {
+    path: rel,
+    epoch,
+    step: run.step,
+  }];
+  run.lastSampleStep = run.step;
+  await writePage(run);
+}
+
+/** After the last epoch or a stop: the last sample, the evaluation, the result. */
+async function finish(
+  run: Run,
+  status: "completed" | "stopped",
+): Promise<TrainResult> {
+  const lastEpoch = Math.min(run.epoch, run.totalEpochs);
+  if (run.lastSampleStep !== run.step) {
+    await writeSample(run, status === "completed" ? lastEpoch : run.epoch);
   }
-  let modelSum = 0, baseSum = 0, count = 0;
-  for (let i = 0; i < heldOut.size; i++) {
-    const b = await heldOut.batch([i]);
-    const fake = generatePreserving(generator, b.a, "paper");
-    const [f, y] = await Promise.all([fake.data(), b.b.data()]);
-    tf.dispose([b.a, b.b, fake]);
-    if (y.length !== mean.length) {
-      throw new Error(
-        `evaluateHeldOut: held-out pair '${
-          heldOut.names[i]
-        }' has ${y.length} target values, the training targets ${mean.length}`,
-      );
-    }
-    for (let k = 0; k < y.length; k++) {
-      modelSum += Math.abs(f[k] - y[k]);
-      baseSum += Math.abs(mean[k] - y[k]);
-    }
-    count += y.length;
+  let evaluation: HeldOutEvaluation | null = null;
+  if (status === "completed") {
+    const { train, heldOut, heldOutIsSeparate } = run.data;
+    evaluation = await evaluateHeldOut(
+      run.trainer.generator,
+      train,
+      heldOut,
+      heldOutIsSeparate,
+    );
+    run.evaluationLine = `${
+      evaluation.heldOut ? "held-out" : "training (no val/ or test/ split)"
+    } L1 over ${evaluation.pairs} pairs: model ${
+      evaluation.modelL1.toFixed(4)
+    }, mean-target baseline ${evaluation.baselineL1.toFixed(4)}, ratio ${
+      evaluation.ratio.toFixed(3)
+    }`;
+    await writeTextFileAtomic(
+      `${run.o.out}/final_eval.json`,
+      JSON.stringify({ ...evaluation, step: run.step }, null, 1) + "\n",
+    );
+    await writePage(run);
+  } else {
+    say(
+      run,
+      `stopped at step ${run.step}; ${run.latestDir} holds it (continue with --resume)`,
+    );
   }
-  const modelL1 = modelSum / count, baselineL1 = baseSum / count;
   return {
-    pairs: heldOut.size,
-    modelL1,
-    baselineL1,
-    ratio: modelL1 / baselineL1,
-    heldOut: isHeldOut,
+    out: run.o.out!,
+    status,
+    epoch: status === "completed" ? run.totalEpochs : run.epoch,
+    step: run.step,
+    totalSteps: totalSteps(run),
+    seconds: (performance.now() - run.t0) / 1000,
+    checkpoint: run.latestDir,
+    evaluation,
   };
 }
 
-async function readLog(path: string, upToStep: number): Promise<LogRecord[]> {
-  let text = "";
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-  const out: LogRecord[] = [];
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      const r = JSON.parse(line) as LogRecord;
-      if (r.step <= upToStep) out.push(r);
-    } catch {
-      // A line cut short by a crash: dropped.
-    }
-  }
-  return out;
-}
-
-async function listSamples(dir: string): Promise<SampleEntry[]> {
-  const out: SampleEntry[] = [];
-  try {
-    for await (const e of Deno.readDir(`${dir}/samples`)) {
-      const m = /^epoch_(\d+)_step_(\d+)\.png$/.exec(e.name);
-      if (m) {
-        out.push({
-          path: `samples/${e.name}`,
-          epoch: Number(m[1]),
-          step: Number(m[2]),
-        });
-      }
-    }
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  return out.sort((a, b) => a.step - b.step);
-}
-
-const LOSS_KEYS: (keyof StepLosses)[] = [
-  "G_GAN",
-  "G_L1",
-  "D_real",
-  "D_fake",
-  "D_GP",
-];
-
 /**
- * Trains pix2pix. With no options it trains the embedded `facades` set at the
- * demo size ({@linkcode TRAIN_DEFAULTS}). The backend must be selected first
- * (`selectBackend` from `@p2p/backend`).
+ * Trains pix2pix. With no options it trains the embedded `facades` set with
+ * the `demo` recipe; with `data` it is the reference's pix2pix. The backend
+ * must be selected first (`selectBackend` from `@p2p/backend`).
  *
  * Determinism: the weights come from `seed`, the data order and jitter from
- * a seeded RNG shuffled every epoch, and dropout from a seeded counter; all
- * three states go into every checkpoint, so `resume: true` after a stop at
- * step k ends with the same weights as an uninterrupted run.
+ * a seeded RNG shuffled every epoch, and dropout from the trainer's seeded
+ * stream; all three states go into every checkpoint, so `resume: true` after
+ * a stop at step k ends with the same weights as an uninterrupted run.
  *
  * @example
  * ```ts ignore
@@ -722,365 +684,38 @@ export async function train(
   options: TrainOptions = {},
   hooks: TrainHooks = {},
 ): Promise<TrainResult> {
-  const t0 = performance.now();
-  const say = (line: string) => hooks.onMessage?.(line);
-  const outGiven = options.out ??
-    resolveTrainOptions({ ...options, resume: false }).out;
-  const latestDir = `${outGiven}/checkpoints/latest`;
-  const maxSteps = intOption(
-    options.maxSteps ?? Infinity,
-    "maxSteps",
-    1,
-    true,
-  );
-
-  // ---- options, networks, optimizer state
-  let o: ResolvedTrainOptions;
-  let generator: LayersModel;
-  let discriminator: LayersModel;
-  let gConfig: GeneratorConfig;
-  let dConfig: DiscriminatorConfig;
-  let trainer: Trainer;
-  let epoch = 1;
-  let step = 0;
-  let progress: { batchesDone: number; order: number[] } | null = null;
-  let rng: Rng;
-  let resumedFrom: string | null = null;
-  let lastSaved: { dir: string; step: number } | null = null;
-
-  if (options.resume) {
-    const ckpt = await loadCheckpoint(latestDir).catch((e) => {
-      throw new Error(
-        `--resume: cannot read ${latestDir}: ${(e as Error).message}`,
-      );
-    });
-    if (!ckpt.discriminator) {
-      throw new Error(
-        `--resume: ${ckpt.dir} holds no discriminator, so training cannot continue from it`,
-      );
-    }
-    o = resumeOptions(
-      ckpt.config.train,
-      { ...options, out: outGiven },
-      ckpt.dir,
-    );
-    generator = ckpt.generator;
-    discriminator = ckpt.discriminator;
-    gConfig = ckpt.config.generator;
-    dConfig = ckpt.config.discriminator!;
-    trainer = createTrainer(generator, discriminator, trainerOptions(o));
-    if (ckpt.optimizer) {
-      await restoreOptimizerState(trainer, ckpt.optimizer);
-      disposeOptimizerState(ckpt.optimizer);
-    }
-    step = ckpt.config.step;
-    progress = ckpt.config.progress;
-    epoch = progress ? ckpt.config.epoch : ckpt.config.epoch + 1;
-    rng = ckpt.config.rng ? createRng(ckpt.config.rng) : createRng(o.seed);
-    if (ckpt.config.dropout) setDropoutState(ckpt.config.dropout);
-    else setDropoutSeed(o.seed);
-    resumedFrom = ckpt.dir;
-    lastSaved = { dir: ckpt.dir, step };
-    say(
-      `resuming ${ckpt.dir}: epoch ${ckpt.config.epoch}, step ${step}${
-        progress ? ` (${progress.batchesDone} batches into the epoch)` : ""
-      }`,
-    );
-  } else {
-    o = resolveTrainOptions({ ...options, out: outGiven });
-    const p = preset(o.preset, {
-      size: o.size,
-      depth: o.depth,
-      ngf: o.ngf,
-      ndf: o.ndf,
-      inChannels: o.inChannels,
-      outChannels: o.outChannels,
-      seed: o.seed,
-    });
-    gConfig = p.generator;
-    dConfig = p.discriminator;
-    generator = buildGenerator(gConfig);
-    discriminator = buildDiscriminator(dConfig);
-    trainer = createTrainer(generator, discriminator, trainerOptions(o));
-    rng = createRng(o.seed);
-    setDropoutSeed(o.seed);
-    if (await exists(latestDir)) {
-      say(
-        `${o.out} holds an earlier run; starting over (use --resume to continue it)`,
-      );
-    }
-    for (const p of ["log.jsonl", "samples", "index.html", "final_eval.json"]) {
-      await Deno.remove(`${o.out}/${p}`, { recursive: true }).catch(() => {});
-    }
-  }
-  await Deno.mkdir(`${o.out}/samples`, { recursive: true });
-
-  const data = await openData(o);
-  const stepsPerEpoch = Math.ceil(data.train.size / o.batch);
-  const totalEpochs = o.epochs + o.epochsDecay;
-  const totalSteps = totalEpochs * stepsPerEpoch;
-  if (progress && progress.order.length !== data.train.size) {
-    throw new Error(
-      `--resume: the checkpoint's epoch visits ${progress.order.length} pairs but the data now has ${data.train.size}; the data changed since the run started`,
-    );
-  }
-
-  const logPath = `${o.out}/log.jsonl`;
-  const log = await readLog(logPath, step);
-  if (options.resume) {
-    await writeFileAtomic(
-      logPath,
-      new TextEncoder().encode(
-        log.map((r) => JSON.stringify(r) + "\n").join(""),
-      ),
-    );
-  }
-  const timeOffset = log.length > 0 ? log[log.length - 1].time : 0;
-  const checkpointData = {
-    direction: o.direction,
-    inChannels: o.inChannels,
-    outChannels: o.outChannels,
-    size: o.size,
-    source: data.source,
-  };
-  const storedOptions = { ...o } as Record<string, unknown>;
-  delete storedOptions.out;
-
-  hooks.onStart?.({
-    options: o,
-    resumedFrom,
-    step,
-    totalSteps,
-    stepsPerEpoch,
-    trainPairs: data.train.size,
-    heldOutPairs: data.heldOut.size,
-    heldOutIsSeparate: data.heldOutIsSeparate,
-    generatorParams: countParams(generator),
-    discriminatorParams: countParams(discriminator),
-    generator,
-    discriminator,
-  });
-
-  const save = async (
-    dir: string,
-    e: number,
-    p: { batchesDone: number; order: number[] } | null,
-  ) => {
-    await saveCheckpoint(dir, {
-      generator,
-      generatorConfig: gConfig,
-      discriminator,
-      discriminatorConfig: dConfig,
-      trainer,
-      train: storedOptions,
-      data: checkpointData,
-      epoch: e,
-      step,
-      progress: p,
-      rng: rng.state(),
-      dropout: getDropoutState(),
-    });
-  };
-
-  let samples = await listSamples(o.out);
-  let evaluationLine: string | undefined;
-  const writePage = async () => {
-    const html = renderIndexHtml({
-      title: `p2p training: ${data.source}`,
-      facts: {
-        data: data.source,
-        preset: o.preset,
-        "size / depth / ngf / ndf":
-          `${o.size} / ${o.depth} / ${o.ngf} / ${o.ndf}`,
-        "gan mode": o.ganMode,
-        "λ L1": o.lambdaL1,
-        batch: o.batch,
-        epochs: `${o.epochs} + ${o.epochsDecay} decay`,
-        step: `${step} / ${totalSteps}`,
-        updated: new Date().toISOString(),
-      },
-      log,
-      samples,
-      evaluation: evaluationLine,
-    });
-    await writeFileAtomic(
-      `${o.out}/index.html`,
-      new TextEncoder().encode(html),
-    );
-  };
-  const writeSample = async (e: number) => {
-    const rel = `samples/epoch_${e}_step_${step}.png`;
-    await writeSampleGrid(
-      `${o.out}/${rel}`,
-      generator,
-      data.heldOut,
-      o.sampleRows,
-    );
-    samples = [...samples.filter((s) => s.path !== rel), {
-      path: rel,
-      epoch: e,
-      step,
-    }];
-    await writePage();
-  };
-
-  // ---- the loop
-  const sessionStart = performance.now();
-  let sessionSteps = 0;
-  let status: "completed" | "stopped" = "completed";
-  const stopRequested = () =>
-    options.signal?.aborted === true || step >= maxSteps;
-  let lastSampleStep = -1;
-
-  outer:
-  for (; epoch <= totalEpochs; epoch++) {
-    const epochStart = performance.now();
-    const lr = learningRateAt(epoch, {
-      policy: o.policy,
-      lr: o.lr,
-      epochs: o.epochs,
-      epochsDecay: o.epochsDecay,
-    });
-    trainer.setLearningRate(lr);
-    const order = progress
-      ? progress.order
-      : shuffledIndices(data.train.size, rng);
-    let done = progress ? progress.batchesDone : 0;
-    progress = null;
-    if (done === 0) {
-      say(
-        `epoch ${epoch}/${totalEpochs}: learning rate ${lr.toExponential(3)}`,
-      );
-    }
-    while (done < stepsPerEpoch) {
-      if (stopRequested()) {
-        await save(latestDir, epoch, { batchesDone: done, order });
-        lastSaved = { dir: latestDir, step };
+  const run = await setUp(options, hooks);
+  try {
+    let status: "completed" | "stopped" = "completed";
+    for (; run.epoch <= run.totalEpochs; run.epoch++) {
+      if (await runEpoch(run) === "stopped") {
         status = "stopped";
-        break outer;
-      }
-      const idx = order.slice(done * o.batch, (done + 1) * o.batch);
-      const batch = await data.train.batch(idx, { jitter: true, rng });
-      let losses: StepLosses;
-      try {
-        losses = await trainer.step(batch.a, batch.b);
-      } finally {
-        tf.dispose([batch.a, batch.b]);
-      }
-      done++;
-      step++;
-      sessionSteps++;
-      for (const k of LOSS_KEYS) {
-        if (!Number.isFinite(losses[k])) {
-          throw new NonFiniteLossError(
-            k,
-            losses[k],
-            step,
-            epoch,
-            lastSaved?.dir ?? null,
-            lastSaved?.step ?? null,
-          );
-        }
-      }
-      const elapsed = (performance.now() - sessionStart) / 1000;
-      const record: LogRecord = {
-        epoch,
-        step,
-        lr,
-        time: Number((timeOffset + elapsed).toFixed(3)),
-        ...losses,
-      };
-      log.push(record);
-      await Deno.writeTextFile(logPath, JSON.stringify(record) + "\n", {
-        append: true,
-      });
-      const itPerSec = sessionSteps / Math.max(elapsed, 1e-9);
-      await hooks.onStep?.({
-        epoch,
-        epochs: totalEpochs,
-        step,
-        totalSteps,
-        epochStep: done,
-        stepsPerEpoch,
-        losses,
-        lr,
-        itPerSec,
-        etaSec: (totalSteps - step) / Math.max(itPerSec, 1e-9),
-      });
-      if (step % o.displayEvery === 0 && done < stepsPerEpoch) {
-        await writeSample(epoch);
-        lastSampleStep = step;
-        await save(latestDir, epoch, { batchesDone: done, order });
-        lastSaved = { dir: latestDir, step };
+        break;
       }
     }
-    // ---- end of epoch
-    if (step % o.displayEvery === 0) {
-      await writeSample(epoch);
-      lastSampleStep = step;
-    }
-    await save(latestDir, epoch, null);
-    lastSaved = { dir: latestDir, step };
-    if (epoch % o.saveEvery === 0 || epoch === totalEpochs) {
-      const dir = `${o.out}/checkpoints/epoch_${epoch}`;
-      await save(dir, epoch, null);
-      say(`saved ${dir}`);
-    }
-    hooks.onEpochEnd?.(epoch, (performance.now() - epochStart) / 1000);
-    if (stopRequested() && epoch < totalEpochs) {
-      status = "stopped";
-      epoch++;
-      break;
-    }
+    return await finish(run, status);
+  } finally {
+    run.trainer.dispose();
+    run.trainer.generator.dispose();
+    run.trainer.discriminator.dispose();
   }
-  const lastEpoch = Math.min(epoch, totalEpochs);
-  if (lastSampleStep !== step) {
-    await writeSample(status === "completed" ? lastEpoch : epoch);
-  }
-
-  let evaluation: HeldOutEvaluation | null = null;
-  if (status === "completed") {
-    evaluation = await evaluateHeldOut(
-      generator,
-      data.train,
-      data.heldOut,
-      data.heldOutIsSeparate,
-    );
-    evaluationLine = `${
-      evaluation.heldOut ? "held-out" : "training (no val/ or test/ split)"
-    } L1 over ${evaluation.pairs} pairs: model ${
-      evaluation.modelL1.toFixed(4)
-    }, mean-target baseline ${evaluation.baselineL1.toFixed(4)}, ratio ${
-      evaluation.ratio.toFixed(3)
-    }`;
-    await writeFileAtomic(
-      `${o.out}/final_eval.json`,
-      new TextEncoder().encode(
-        JSON.stringify({ ...evaluation, step }, null, 1) + "\n",
-      ),
-    );
-    await writePage();
-  } else {
-    say(
-      `stopped at step ${step}; ${latestDir} holds it (continue with --resume)`,
-    );
-  }
-  trainer.dispose();
-  generator.dispose();
-  discriminator.dispose();
-  return {
-    out: o.out,
-    status,
-    epoch: status === "completed" ? totalEpochs : epoch,
-    step,
-    totalSteps,
-    seconds: (performance.now() - t0) / 1000,
-    checkpoint: latestDir,
-    evaluation,
-  };
 }
 
-function trainerOptions(o: ResolvedTrainOptions): TrainerOptions {
+function stripCallOptions(
+  options: TrainOptions,
+): Partial<ResolvedTrainOptions> {
+  const {
+    resume: _r,
+    resumeEpoch: _e,
+    force: _f,
+    maxSteps: _m,
+    signal: _s,
+    ...rest
+  } = options;
+  return rest;
+}
+
+function trainerOptions(o: ResolvedTrainOptions) {
   return {
     lr: o.lr,
     beta1: o.beta1,
