@@ -6,6 +6,7 @@
  *   deno task data --name facades --out data/facades
  *   deno task data --name day2night --out /tmp/d2n --count 100 --size 128
  *   deno task data --name edges2shapes --out /tmp/e2s --count 50 --size 64 --seed 3 --force
+ *   deno task data --download facades [--out datasets] [--mirror URL]   (the reference's sets)
  *
  * @module
  */
@@ -17,6 +18,8 @@ import {
   writeDataset,
 } from "@p2p/data";
 import { asGiven, resolveUserPath } from "./args.ts";
+import { dataDownloadMain, wantsDownload } from "./data_download.ts";
+import { REFERENCE_DATASETS } from "./reference_downloads.ts";
 
 /** Parsed arguments of `deno task data`. */
 export interface DataArgs {
@@ -64,6 +67,9 @@ ${names}
   --seed N       generator seed, an integer; negative as --seed=-3 (default ${DEFAULTS.seed})
   --force        replace DIR if it holds a data set written earlier (default false)
   -h, --help     show this help (default false)
+
+The reference's data sets (${REFERENCE_DATASETS.join(", ")}):
+  deno task data --download NAME [--out DIR] [--mirror URL]   (--download --help for more)
 `;
 }
 
@@ -142,6 +148,7 @@ export function parseDataArgs(argv: string[]): DataArgs | "help" {
 
 /** Runs the command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {
+  if (wantsDownload(argv)) return await dataDownloadMain(argv);
   let args;
   try {
     args = parseDataArgs(argv);

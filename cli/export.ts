@@ -4,10 +4,14 @@
  *   deno task export --checkpoint DIR --format safetensors --out netG.safetensors
  *   deno task export --checkpoint DIR --format safetensors --network discriminator --out netD.safetensors
  *   deno task export --checkpoint DIR --format tfjs [--quantize float16|uint8] --out web_model/
+ *   deno task export --checkpoint DIR --format pth --out checkpoints/NAME/latest_net_G.pth
  *
  * safetensors: the PyTorch reference's key names and layouts, float32, with
  * an int64 `num_batches_tracked` per BatchNorm, so that
  * `net.load_state_dict(safetensors.torch.load_file(path))` loads it strictly.
+ * pth: the same state dict as `torch.save` writes it, i.e. the reference's
+ * own `<epoch>_net_G.pth` / `_net_D.pth` (its `test.py` and
+ * `train.py --continue_train` read it from `checkpoints/NAME/`).
  * tfjs: a LayersModel folder (`model.json` + 4 MiB shards) that plain
  * `tf.loadLayersModel` opens in a browser, plus `p2p.json` describing the
  * input (channels, size, data set) for the page of `deno task serve`.
@@ -23,10 +27,10 @@ import {
   type Quantization,
   QUANTIZATIONS,
   referenceArchitecture,
+  saveStateDict,
   writeTfjsModel,
 } from "@p2p/interop";
 import { portableTopology } from "@p2p/models";
-import { loadCheckpoint } from "@p2p/train";
 import {
   ARTEFACT_KINDS,
   checkOutputDir,
@@ -41,23 +45,25 @@ import {
   runMain,
   UsageError,
 } from "./args.ts";
+import { loadAnyCheckpoint } from "./reference_model.ts";
 
 const USAGE =
-  "usage: deno task export --checkpoint DIR --format safetensors|tfjs --out PATH [flags]";
+  "usage: deno task export --checkpoint DIR --format safetensors|pth|tfjs --out PATH [flags]";
 
 /** The flags of `deno task export`. */
 export const EXPORT_FLAGS: FlagTable = {
   checkpoint: {
     type: "string",
-    help: "Checkpoint directory (holds config.json).",
+    help:
+      "p2p checkpoint folder (config.json), the reference's checkpoint folder (latest_net_G.pth / _net_D.pth) or a .pth file.",
     metavar: "DIR",
     path: true,
   },
   format: {
     type: "string",
     help:
-      "safetensors: PyTorch reference keys and layouts; tfjs: LayersModel folder for browsers.",
-    choices: ["safetensors", "tfjs"],
+      "safetensors: PyTorch reference keys and layouts; pth: the reference's own torch.save file (<epoch>_net_G.pth); tfjs: LayersModel folder for browsers.",
+    choices: ["safetensors", "pth", "tfjs"],
   },
   network: {
     type: "string",
@@ -74,14 +80,14 @@ export const EXPORT_FLAGS: FlagTable = {
   out: {
     type: "string",
     help:
-      "Output file (safetensors) or folder (tfjs); written atomically, never over anything p2p did not write.",
+      "Output file (safetensors, pth) or folder (tfjs); written atomically, never over anything p2p did not write.",
     metavar: "PATH",
     path: true,
   },
   force: {
     type: "boolean",
     help:
-      "Replace an existing --out: a safetensors file, or a tfjs model folder p2p wrote.",
+      "Replace an existing --out: a safetensors or pth file, or a tfjs model folder p2p wrote.",
     default: false,
   },
 };
@@ -124,11 +130,12 @@ async function main(): Promise<void> {
   const out = (v.out as string).replace(/\/+$/, "") || "/";
   const force = v.force as boolean;
   // Refuse a bad --out before any work; the write checks again.
-  if (v.format === "safetensors") await checkOutputFile(out, { force });
-  else await checkOutputDir(out, ARTEFACT_KINDS.tfjsModel, { force });
+  if (v.format === "safetensors" || v.format === "pth") {
+    await checkOutputFile(out, { force });
+  } else await checkOutputDir(out, ARTEFACT_KINDS.tfjsModel, { force });
   await tf.setBackend("cpu");
   const which = v.network as "generator" | "discriminator";
-  const ckpt = await loadCheckpoint(v.checkpoint as string, {
+  const ckpt = await loadAnyCheckpoint(v.checkpoint as string, {
     optimizer: false,
     discriminator: which === "discriminator",
   });
@@ -141,17 +148,19 @@ async function main(): Promise<void> {
       `checkpoint ${ckpt.dir} holds no discriminator; export --network generator`,
     );
   }
-  if (v.format === "safetensors") {
+  if (v.format === "safetensors" || v.format === "pth") {
     const sd = exportStateDict(model, config, {
       numBatchesTracked: ckpt.config.step,
     });
-    const bytes = encodeSafetensors(sd, {
-      format: "pt",
-      producer: "p2p",
-      network: which,
-      reference_net: referenceName(config),
-      p2p_config: JSON.stringify(config),
-    });
+    const bytes = v.format === "pth"
+      ? saveStateDict(sd)
+      : encodeSafetensors(sd, {
+        format: "pt",
+        producer: "p2p",
+        network: which,
+        reference_net: referenceName(config),
+        p2p_config: JSON.stringify(config),
+      });
     await ensureParent(out);
     await writeFileAtomic(out, bytes);
     console.log(asGiven(
@@ -160,9 +169,11 @@ async function main(): Promise<void> {
           (n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!,
           0,
         )
-      } trainable parameters, ${
-        mib(bytes.length)
-      }; load with net.load_state_dict(safetensors.torch.load_file("${out}"))`,
+      } trainable parameters, ${mib(bytes.length)}; load with ${
+        v.format === "pth"
+          ? `net.load_state_dict(torch.load("${out}"))`
+          : `net.load_state_dict(safetensors.torch.load_file("${out}"))`
+      }`,
     ));
   } else {
     if (which !== "generator") {

@@ -11,7 +11,8 @@ import {
   sizeMultiple,
   translate,
 } from "@p2p/models";
-import { type CheckpointConfig, loadGenerator } from "@p2p/train";
+import type { CheckpointConfig } from "@p2p/train";
+import { loadAnyGenerator } from "./reference_model.ts";
 import { setDropoutSeed } from "@p2p/layers";
 import {
   BACKEND_FLAGS,
@@ -26,7 +27,8 @@ import {
 export const INFERENCE_FLAGS: FlagTable = {
   checkpoint: {
     type: "string",
-    help: "Checkpoint directory (holds config.json).",
+    help:
+      "p2p checkpoint folder (config.json), the reference's checkpoint folder (latest_net_G.pth, e.g. checkpoints/facades_label2photo_pretrained) or a .pth file.",
     metavar: "DIR",
     path: true,
   },
@@ -71,7 +73,9 @@ export async function translatorFromFlags(
   }
   const seed = intFlag(v, "seed", 0);
   await backendFromFlags(v);
-  const { generator, config } = await loadGenerator(v.checkpoint as string);
+  const { generator, config } = await loadAnyGenerator(
+    v.checkpoint as string,
+  );
   const mode = v.mode as InferenceMode;
   const multiple = sizeMultiple(config.generator);
   setDropoutSeed(seed);

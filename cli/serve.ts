@@ -35,12 +35,7 @@ import {
   maxPixelsFromEnv,
 } from "@p2p/data";
 import { type Quantization, QUANTIZATIONS, tfjsArtifacts } from "@p2p/interop";
-import {
-  formatProgressLine,
-  loadGenerator,
-  train,
-  type TrainOptions,
-} from "@p2p/train";
+import { formatProgressLine, train, type TrainOptions } from "@p2p/train";
 import {
   asGiven,
   BACKEND_FLAGS,
@@ -50,6 +45,7 @@ import {
   runMain,
   UsageError,
 } from "./args.ts";
+import { checkpointKind, loadAnyGenerator } from "./reference_model.ts";
 
 const USAGE = "usage: deno task serve [--checkpoint DIR] [--port N] [flags]";
 
@@ -282,7 +278,7 @@ export async function startServer(
     log,
     options.threads,
   );
-  const { generator, config } = await loadGenerator(checkpoint);
+  const { generator, config } = await loadAnyGenerator(checkpoint);
   const quantize = options.quantize ?? "none";
   const { modelJson, shards } = await tfjsArtifacts(generator, { quantize });
   generator.dispose();
@@ -414,9 +410,9 @@ async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, SERVE_FLAGS);
   if (!v) return;
   const port = intFlag(v, "port", 0, 65535);
-  if (v.checkpoint && !(await exists(`${v.checkpoint}/config.json`))) {
+  if (v.checkpoint && !(await checkpointKind(v.checkpoint as string))) {
     throw new UsageError(
-      `--checkpoint ${v.checkpoint} is not a p2p checkpoint (no config.json)`,
+      `--checkpoint ${v.checkpoint} is neither a p2p checkpoint (no config.json) nor a reference checkpoint (no *_net_G.pth)`,
     );
   }
   // The server computes nothing but the model export: the CPU backend will

@@ -42,6 +42,10 @@ import {
   runMain,
   UsageError,
 } from "./args.ts";
+import {
+  prepareReferenceRun,
+  referenceCheckpointWriter,
+} from "./reference_run.ts";
 
 const USAGE =
   "usage: deno task train [--data DIR | --dataset NAME] [option ...]  (the reference's train.py flags work too: --dataroot DIR --name NAME --netG unet_256 ...)";
@@ -360,6 +364,14 @@ async function main(): Promise<void> {
       "the wasm backend has no Conv2DBackpropFilter kernel in this build, so it cannot train; use --backend cpu",
     );
   }
+  // A --name run folder shared with the reference: continue its newer
+  // latest_net_G/D.pth, and write them beside every p2p checkpoint.
+  const prepared = await prepareReferenceRun(
+    options,
+    given.has("epoch_count") ? Number(v.epoch_count) : 1,
+  );
+  if (prepared) console.log(`p2p: ${prepared}`);
+  const onCheckpoint = referenceCheckpointWriter(options) ?? undefined;
   const controller = new AbortController();
   const stopListening = interruptOnSigint(controller);
   const out = progressPrinter(Deno.stdout.isTerminal());
@@ -368,6 +380,7 @@ async function main(): Promise<void> {
       onStart: (s) => startLines(s).forEach((l) => out.message(l)),
       onStep: (p) => out.step(p),
       onMessage: (m) => out.message(`p2p: ${m}`),
+      onCheckpoint,
     });
     out.done();
     if (result.status === "stopped" && controller.signal.aborted) {

@@ -3,6 +3,11 @@
  *
  *   deno task translate --checkpoint runs/facades/checkpoints/latest --input label.png --output photo.png
  *   deno task translate --checkpoint ckpt --input labels/ --output photos/ --mode eval
+ *   deno task translate --checkpoint checkpoints/facades_label2photo_pretrained --input label.png --output photo.png
+ *   deno task translate --dataroot ./datasets/facades --name facades_pix2pix --model pix2pix --direction BtoA
+ *
+ * The last form is the reference's `test.py` command line (see
+ * {@linkcode referenceTestMain}): results in `results/NAME/test_latest/`.
  *
  * Any image size works (reflect-padded to a multiple of 2^depth, cropped
  * back); grey or colour as the checkpoint says. Inference flags come from the
@@ -24,9 +29,11 @@ import {
   type Translator,
   translatorFromFlags,
 } from "./inference.ts";
+import { referenceTestMain } from "./reference_tester.ts";
+import { isReferenceTestCommand } from "./reference_tester_flags.ts";
 
 const USAGE =
-  "usage: deno task translate --checkpoint DIR --input FILE|DIR --output FILE|DIR [flags]";
+  "usage: deno task translate --checkpoint DIR|FILE.pth --input FILE|DIR --output FILE|DIR [flags]\n       deno task translate --dataroot DIR --name NAME [the reference test.py flags: --dataroot --help lists them]";
 
 /** The flags of `deno task translate`. */
 export const TRANSLATE_FLAGS: FlagTable = {
@@ -57,6 +64,10 @@ async function isDirectory(path: string, flag: string): Promise<boolean> {
 }
 
 async function main(): Promise<void> {
+  if (isReferenceTestCommand(Deno.args)) {
+    await referenceTestMain(Deno.args);
+    return;
+  }
   const v = parseFlags(Deno.args, USAGE, TRANSLATE_FLAGS);
   if (!v) return;
   for (const f of ["checkpoint", "input", "output"]) {

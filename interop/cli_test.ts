@@ -113,7 +113,7 @@ Deno.test("cli: import a generator and discriminator, export safetensors and tfj
           "--out",
           "x",
         ]),
-      /--format must be one of safetensors, tfjs, received "onnx"/,
+      /--format must be one of safetensors, pth, tfjs, received "onnx"/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

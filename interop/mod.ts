@@ -24,6 +24,8 @@ export * from "./reference_keys.ts";
 export * from "./convert.ts";
 export * from "./safetensors.ts";
 export * from "./tfjs_export.ts";
+export * from "./torch_save.ts";
+export * from "./reference_checkpoint.ts";
 // The network and layer types this API refers to live in @p2p/models and @p2p/layers.
 export type { NormKind } from "@p2p/layers";
 export type {
