@@ -16,6 +16,7 @@
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
+import { checkOutputFile, exists } from "@p2p/internal";
 import { imageToTensor, readImage, tensorToImage, writeImage } from "@p2p/data";
 import {
   asGiven,
@@ -51,6 +52,12 @@ export const TRANSLATE_FLAGS: FlagTable = {
     path: true,
   },
   ...INFERENCE_FLAGS,
+  force: {
+    type: "boolean",
+    help:
+      "Replace output PNGs that already exist (without it they are refused before any work).",
+    default: false,
+  },
 };
 
 const IMAGE = /\.(png|jpe?g)$/i;
@@ -85,6 +92,11 @@ async function main(): Promise<void> {
     if (files.length === 0) {
       throw new UsageError(`--input ${input} holds no .png/.jpg/.jpeg images`);
     }
+    await checkOutputs(
+      files.map((f) => outputName(f)),
+      output,
+      v.force === true,
+    );
     await Deno.mkdir(output, { recursive: true });
   } else {
     if (!IMAGE.test(input)) {
@@ -93,6 +105,10 @@ async function main(): Promise<void> {
       );
     }
     files = [input];
+    await checkOutputFile(output, {
+      force: v.force === true,
+      flag: "--output",
+    });
   }
   const translator = await translatorFromFlags(v, USAGE, ["input", "output"]);
   const t0 = performance.now();
@@ -110,7 +126,7 @@ async function main(): Promise<void> {
     const failed: string[] = [];
     for (const [i, name] of files.entries()) {
       const src = `${input}/${name}`;
-      const dst = `${output}/${name.replace(/\.(jpe?g|png)$/i, ".png")}`;
+      const dst = `${output}/${outputName(name)}`;
       try {
         await translateFile(translator, src, dst);
         console.log(asGiven(`[${i + 1}/${files.length}] ${src} -> ${dst}`));
@@ -138,6 +154,53 @@ async function main(): Promise<void> {
     }
   } finally {
     translator.dispose();
+  }
+}
+
+/** The PNG a folder translation writes for the input file `name`. */
+function outputName(name: string): string {
+  return name.replace(IMAGE, ".png");
+}
+
+/**
+ * Refuses, before any work, a folder translation whose outputs would collide
+ * (`a.jpg` and `a.png` both become `a.png`) or, without `force`, replace
+ * files already in `dir`.
+ */
+async function checkOutputs(
+  names: string[],
+  dir: string,
+  force: boolean,
+): Promise<void> {
+  const seen = new Set<string>(),
+    clashes: string[] = [],
+    present: string[] = [];
+  for (const name of names) {
+    if (seen.has(name)) clashes.push(name);
+    seen.add(name);
+  }
+  if (clashes.length) {
+    throw new UsageError(
+      `--input holds images that would write the same output: ${
+        clashes.slice(0, 5).join(", ")
+      } (a .jpg and a .png of one name); rename one`,
+    );
+  }
+  if (await exists(dir) && !(await Deno.stat(dir)).isDirectory) {
+    throw new UsageError(`--output ${dir} is a file, expected a folder`);
+  }
+  if (force) return;
+  for (const name of seen) {
+    if (await exists(`${dir}/${name}`)) present.push(name);
+  }
+  if (present.length) {
+    throw new UsageError(
+      `--output ${dir} already holds ${present.length} of the output files (${
+        present.slice(0, 5).join(", ")
+      }${
+        present.length > 5 ? ", …" : ""
+      }); pass --force to replace them, or choose another folder`,
+    );
   }
 }
 

@@ -96,3 +96,69 @@ Deno.test("translate: relative paths resolve against INIT_CWD and messages print
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("translate never replaces an existing output without --force, and refuses colliding names before any work", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ckpt = await checkpoint(dir);
+    await writeImage(`${dir}/in/a.png`, createPixels(32, 32, 3));
+    await writeImage(`${dir}/in/b.png`, createPixels(32, 32, 3));
+    await Deno.mkdir(`${dir}/out`);
+    await Deno.writeTextFile(`${dir}/out/b.png`, "the user's own file");
+    await Deno.writeTextFile(`${dir}/mine.png`, "the user's own file");
+    const one = await translate([
+      "--checkpoint",
+      ckpt,
+      "--input",
+      `${dir}/in/a.png`,
+      "--output",
+      `${dir}/mine.png`,
+    ]);
+    assert.notEqual(one.code, 0, one.out + one.err);
+    assert.match(one.err, /--output .*mine\.png already exists; pass --force/);
+    const folder = await translate([
+      "--checkpoint",
+      ckpt,
+      "--input",
+      `${dir}/in`,
+      "--output",
+      `${dir}/out`,
+    ]);
+    assert.equal(folder.code, 2, folder.out + folder.err);
+    assert.match(folder.err, /already holds 1 of the output files \(b\.png\)/);
+    assert.equal(
+      await Deno.readTextFile(`${dir}/out/b.png`),
+      "the user's own file",
+    );
+    assert.equal(
+      await Deno.readTextFile(`${dir}/mine.png`),
+      "the user's own file",
+    );
+    assert.equal([...Deno.readDirSync(`${dir}/out`)].length, 1); // nothing written
+    await Deno.writeTextFile(`${dir}/in/a.jpg`, "x");
+    const clash = await translate([
+      "--checkpoint",
+      ckpt,
+      "--input",
+      `${dir}/in`,
+      "--output",
+      `${dir}/out2`,
+    ]);
+    assert.equal(clash.code, 2, clash.out + clash.err);
+    assert.match(clash.err, /would write the same output: a\.png/);
+    await Deno.remove(`${dir}/in/a.jpg`);
+    const forced = await translate([
+      "--checkpoint",
+      ckpt,
+      "--input",
+      `${dir}/in`,
+      "--output",
+      `${dir}/out`,
+      "--force",
+    ]);
+    assert.equal(forced.code, 0, forced.out + forced.err);
+    assert.equal((await readImage(`${dir}/out/b.png`)).width, 32);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
