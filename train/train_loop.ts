@@ -247,7 +247,7 @@ async function networksAndState(options: TrainOptions, resumeDir: string) {
     // Where a run of the reference (`DIR/NAME/latest_net_G.pth`) is to be continued.
     const reference = `${options.out}/latest_net_G.pth`;
     const hint = await exists(reference)
-      ? `; ${reference} is the reference's, which --continue_train cannot read yet (interop's reference checkpoints)`
+      ? `; ${reference} is the reference's: \`deno task train --continue_train\` converts it first (prepareReferenceRun in @p2p/cli), or import it with \`deno task import\``
       : "";
     throw new Error(
       `--resume: cannot read ${resumeDir}: ${(e as Error).message}${hint}`,
