@@ -24,6 +24,7 @@ import {
   readCheckpointConfig,
   type ResolvedTrainOptions,
   resolveTrainOptions,
+  runSettings,
   saveCheckpoint,
   type SavedCheckpoint,
   type TrainOptions,
@@ -31,15 +32,7 @@ import {
 
 /** The resolved options of `options` (what `train` will run with, before a resume merges the stored ones). */
 function resolved(options: TrainOptions): ResolvedTrainOptions {
-  const {
-    resume: _r,
-    resumeEpoch: _e,
-    force: _f,
-    maxSteps: _m,
-    signal: _s,
-    ...rest
-  } = options;
-  return resolveTrainOptions(rest);
+  return resolveTrainOptions(runSettings(options));
 }
 
 /** `num_batches_tracked` of a reference file's first BatchNorm (its training steps), 0 without one. */

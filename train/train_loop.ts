@@ -230,7 +230,7 @@ function totalSteps(run: Run): number {
 /** Networks and trainer of a fresh run, or of the checkpoint a resumed run continues. */
 async function networksAndState(options: TrainOptions, resumeDir: string) {
   if (!options.resume) {
-    const o = resolveTrainOptions(stripCallOptions(options));
+    const o = resolveTrainOptions(runSettings(options));
     const configs = networkConfigs(o);
     const generator = buildGenerator(configs.generator);
     const discriminator = buildDiscriminator(configs.discriminator);
@@ -260,7 +260,7 @@ async function networksAndState(options: TrainOptions, resumeDir: string) {
   }
   const o = resumeOptions(
     ckpt.config.train,
-    stripCallOptions(options),
+    runSettings(options),
     ckpt.dir,
   );
   const trainer = createTrainer(ckpt.generator, ckpt.discriminator, {
@@ -292,7 +292,7 @@ async function setUp(options: TrainOptions, hooks: TrainHooks): Promise<Run> {
       ? Infinity
       : integerIn("maxSteps", options.maxSteps, 1);
   const out = resolveTrainOptions({
-    ...stripCallOptions(options),
+    ...runSettings(options),
     recipe: undefined,
   }).out!;
   const latestDir = `${out}/checkpoints/latest`;
@@ -701,7 +701,12 @@ export async function train(
   }
 }
 
-function stripCallOptions(
+/**
+ * The options that describe the run itself: `options` without the ones that
+ * only steer this call (`resume`, `resumeEpoch`, `force`, `maxSteps`,
+ * `signal`).
+ */
+export function runSettings(
   options: TrainOptions,
 ): Partial<ResolvedTrainOptions> {
   const {
