@@ -41,6 +41,8 @@ async function deno(
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", SCRIPT, ...args, ...extra],
     cwd,
+    // As `deno task` run in `cwd` would set it (the test runner's own is inherited otherwise).
+    env: { INIT_CWD: cwd },
     stdout: "piped",
     stderr: "piped",
   }).output();
