@@ -258,6 +258,104 @@ function exampleSet(source: unknown): DatasetName | null {
     : null;
 }
 
+function respond(
+  body: Uint8Array<ArrayBuffer>,
+  name: string,
+  status = 200,
+): Response {
+  return new Response(body, {
+    status,
+    headers: {
+      "content-type": TYPES[name.split(".").pop() ?? ""] ??
+        "application/octet-stream",
+      "cache-control": "no-store",
+      // Cross-origin isolation lets tfjs-wasm use its threaded build.
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    },
+  });
+}
+
+/** `/example.png?i=N`: input N of the embedded set, drawn at the model's size. */
+async function exampleResponse(url: URL, site: Site): Promise<Response> {
+  const raw = url.searchParams.get("i") ?? "0";
+  const i = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
+  if (!(i <= MAX_EXAMPLE)) {
+    return badRequest(
+      `query i must be an integer in 0..${MAX_EXAMPLE}, received "${
+        raw.slice(0, 40)
+      }"`,
+    );
+  }
+  const [pair] = generateDataset(site.example!, 1, {
+    size: site.size,
+    seed: 20_000,
+    start: i,
+  });
+  const png = await encodePng(site.direction === "AtoB" ? pair.a : pair.b);
+  return respond(png.slice(), "example.png");
+}
+
+/** What the page serves besides its static files. */
+interface Site {
+  /** Vendored tfjs scripts by file name. */
+  vendor: Map<string, string>;
+  /** The tfjs model files by name. */
+  modelFiles: Map<string, Uint8Array>;
+  /** The facades palette as JSON. */
+  palette: Uint8Array<ArrayBuffer>;
+  /** The embedded set whose inputs `/example.png` draws, if any. */
+  example: NonNullable<ReturnType<typeof exampleSet>> | null;
+  /** The model's image side. */
+  size: number;
+  /** Which side of an example pair is the model's input. */
+  direction: string;
+}
+
+/** The request handler of the page, the model and the example inputs. */
+function siteHandler(site: Site): (req: Request) => Promise<Response> {
+  const { vendor, modelFiles, palette } = site;
+  return async (req: Request): Promise<Response> => {
+    const url = new URL(req.url);
+    let path: string;
+    try {
+      path = decodeURIComponent(url.pathname);
+    } catch {
+      return badRequest(`malformed %-escape in the path ${url.pathname}`);
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      return new Response("method not allowed", { status: 405 });
+    }
+    if (path === "/" || path === "/index.html") {
+      return respond(
+        await Deno.readFile(new URL("index.html", WEB_DIR)),
+        "index.html",
+      );
+    }
+    if (path === "/palette.json") return respond(palette, "palette.json");
+    let m = /^\/vendor\/([\w.-]+)$/.exec(path);
+    if (m && vendor.has(m[1])) {
+      return respond(await Deno.readFile(vendor.get(m[1])!), m[1]);
+    }
+    m = /^\/model\/([\w.-]+)$/.exec(path);
+    if (m && modelFiles.has(m[1])) {
+      return respond(modelFiles.get(m[1])!.slice(), m[1]);
+    }
+    if (path === "/example.png" && site.example) {
+      return await exampleResponse(url, site);
+    }
+    m = /^\/([\w-]+\.(?:js|css|html))$/.exec(path);
+    if (m) {
+      try {
+        return respond(await Deno.readFile(new URL(m[1], WEB_DIR)), m[1]);
+      } catch {
+        // fall through to 404
+      }
+    }
+    return new Response(`not found: ${path}`, { status: 404 });
+  };
+}
+
 /**
  * Starts the page server for a checkpoint: loads its generator, exports it
  * as a tfjs LayersModel in memory and serves it with the page and tfjs.
@@ -300,79 +398,14 @@ export async function startServer(
     ["p2p.json", new TextEncoder().encode(JSON.stringify(info))],
     ...shards.map((s) => [s.name, s.bytes] as [string, Uint8Array]),
   ]);
-  const palette = new TextEncoder().encode(JSON.stringify(FACADE_PALETTE));
-
-  const respond = (
-    body: Uint8Array<ArrayBuffer>,
-    name: string,
-    status = 200,
-  ): Response =>
-    new Response(body, {
-      status,
-      headers: {
-        "content-type": TYPES[name.split(".").pop() ?? ""] ??
-          "application/octet-stream",
-        "cache-control": "no-store",
-        // Cross-origin isolation lets tfjs-wasm use its threaded build.
-        "cross-origin-opener-policy": "same-origin",
-        "cross-origin-embedder-policy": "require-corp",
-      },
-    });
-
-  const handler = async (req: Request): Promise<Response> => {
-    const url = new URL(req.url);
-    let path: string;
-    try {
-      path = decodeURIComponent(url.pathname);
-    } catch {
-      return badRequest(`malformed %-escape in the path ${url.pathname}`);
-    }
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      return new Response("method not allowed", { status: 405 });
-    }
-    if (path === "/" || path === "/index.html") {
-      return respond(
-        await Deno.readFile(new URL("index.html", WEB_DIR)),
-        "index.html",
-      );
-    }
-    if (path === "/palette.json") return respond(palette, "palette.json");
-    let m = /^\/vendor\/([\w.-]+)$/.exec(path);
-    if (m && vendor.has(m[1])) {
-      return respond(await Deno.readFile(vendor.get(m[1])!), m[1]);
-    }
-    m = /^\/model\/([\w.-]+)$/.exec(path);
-    if (m && modelFiles.has(m[1])) {
-      return respond(modelFiles.get(m[1])!.slice(), m[1]);
-    }
-    if (path === "/example.png" && example && size >= 16) {
-      const raw = url.searchParams.get("i") ?? "0";
-      const i = /^\d{1,7}$/.test(raw) ? Number(raw) : NaN;
-      if (!(i <= MAX_EXAMPLE)) {
-        return badRequest(
-          `query i must be an integer in 0..${MAX_EXAMPLE}, received "${
-            raw.slice(0, 40)
-          }"`,
-        );
-      }
-      const [pair] = generateDataset(example, 1, {
-        size,
-        seed: 20_000,
-        start: i,
-      });
-      const png = await encodePng(direction === "AtoB" ? pair.a : pair.b);
-      return respond(png.slice(), "example.png");
-    }
-    m = /^\/([\w-]+\.(?:js|css|html))$/.exec(path);
-    if (m) {
-      try {
-        return respond(await Deno.readFile(new URL(m[1], WEB_DIR)), m[1]);
-      } catch {
-        // fall through to 404
-      }
-    }
-    return new Response(`not found: ${path}`, { status: 404 });
-  };
+  const handler = siteHandler({
+    vendor,
+    modelFiles,
+    palette: new TextEncoder().encode(JSON.stringify(FACADE_PALETTE)),
+    example: example !== null && size >= 16 ? example : null,
+    size,
+    direction,
+  });
 
   const hostname = options.hostname ?? "127.0.0.1";
   const allowed = allowedHost(hostname);
