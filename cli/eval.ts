@@ -12,8 +12,14 @@ import * as tf from "@tensorflow/tfjs";
 import { basename, dirname, join, resolve } from "node:path";
 import { type ImageMetrics, imageMetrics, meanMetrics } from "@p2p/models";
 import { type Direction, pairedDataset } from "@p2p/data";
-import { ensureParent, writeTextFileAtomic } from "@p2p/internal";
-import { asGiven, type FlagTable, parseFlags, runMain } from "./args.ts";
+import { ensureParent, exists, writeTextFileAtomic } from "@p2p/internal";
+import {
+  asGiven,
+  type FlagTable,
+  parseFlags,
+  runMain,
+  UsageError,
+} from "./args.ts";
 import { INFERENCE_FLAGS, translatorFromFlags } from "./inference.ts";
 
 const USAGE = "usage: deno task eval --checkpoint DIR --data DIR [flags]";
@@ -46,15 +52,51 @@ export const EVAL_FLAGS: FlagTable = {
     path: true,
   },
   ...INFERENCE_FLAGS,
+  force: {
+    type: "boolean",
+    help:
+      "Replace a --json file that is not an earlier p2p eval file (those are replaced anyway).",
+    default: false,
+  },
 };
+
+/**
+ * Refuses, before any work, a scores path that holds a folder or a file that
+ * is not an earlier p2p eval file (unless `force`).
+ */
+async function checkScoresPath(path: string, force: boolean): Promise<void> {
+  if (!(await exists(path))) return;
+  if ((await Deno.stat(path)).isDirectory) {
+    throw new UsageError(`--json ${path} is a folder, expected a file path`);
+  }
+  if (force) return;
+  try {
+    const old = JSON.parse(await Deno.readTextFile(path));
+    if (old && typeof old === "object" && "mean" in old && "images" in old) {
+      return; // an earlier p2p eval of this kind
+    }
+  } catch {
+    // not JSON: the user's own file
+  }
+  throw new UsageError(
+    `--json ${path} already exists and is not a p2p eval file; pass --force to replace it, or choose another path`,
+  );
+}
 
 async function main(): Promise<void> {
   const v = parseFlags(Deno.args, USAGE, EVAL_FLAGS);
   if (!v) return;
+  const ckpt = v.checkpoint as string;
+  // Beside the checkpoint, not inside it: a checkpoint directory is replaced whole on each save.
+  const json = (v.json as string | undefined) ??
+    join(
+      dirname(resolve(ckpt)),
+      `eval_${basename(resolve(ckpt))}_${v.split}.json`,
+    );
+  await checkScoresPath(json, v.force === true);
   const translator = await translatorFromFlags(v, USAGE, ["data"]);
   const { config, mode } = translator;
   const g = config.generator;
-  const ckpt = v.checkpoint as string;
   const direction = (v.direction ??
     (config.data as { direction?: Direction } | undefined)?.direction ??
     "AtoB") as Direction;
@@ -96,12 +138,6 @@ async function main(): Promise<void> {
     }
   }
   console.log(`${"mean".padEnd(28)} ${fmt(mean)}`);
-  // Beside the checkpoint, not inside it: a checkpoint directory is replaced whole on each save.
-  const json = (v.json as string | undefined) ??
-    join(
-      dirname(resolve(ckpt)),
-      `eval_${basename(resolve(ckpt))}_${v.split}.json`,
-    );
   const body = JSON.stringify(
     {
       checkpoint: ckpt,

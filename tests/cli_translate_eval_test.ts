@@ -139,6 +139,32 @@ Deno.test("eval: L1, PSNR and SSIM over a split, as a table and JSON beside the 
   for (const k of ["l1", "psnr", "ssim"]) {
     assert.ok(Number.isFinite(scores.mean[k]), k);
   }
+  const args = [
+    "--checkpoint",
+    ckpt,
+    "--data",
+    `${dir}/data`,
+    "--backend",
+    "cpu",
+  ];
+  // An earlier p2p eval file is replaced; the user's own file is not, unless --force.
+  assert.equal((await run("eval.ts", args)).code, 0);
+  await Deno.writeTextFile(`${dir}/mine.json`, "the user's notes");
+  const refused = await run("eval.ts", [...args, "--json", `${dir}/mine.json`]);
+  assert.equal(refused.code, 2, refused.err);
+  assert.match(
+    refused.err,
+    /--json .*mine\.json already exists and is not a p2p eval file; pass --force/,
+  );
+  assert.equal(await Deno.readTextFile(`${dir}/mine.json`), "the user's notes");
+  const forced = await run("eval.ts", [
+    ...args,
+    "--json",
+    `${dir}/mine.json`,
+    "--force",
+  ]);
+  assert.equal(forced.code, 0, forced.err);
+  assert.ok(JSON.parse(await Deno.readTextFile(`${dir}/mine.json`)).mean);
   const bad = await run("eval.ts", [
     "--checkpoint",
     ckpt,
