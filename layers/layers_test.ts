@@ -187,3 +187,62 @@ Deno.test("SeededDropout: identity in inference, reproducible masks from a resto
     /rate must be in \[0, 1\), received 1/,
   );
 });
+
+Deno.test("conv: under a gradient, same values as fused, and no unneeded dW / dx", async () => {
+  const x = tf.input({ shape: [8, 8, 3] });
+  const h = conv(x, { filters: 4, seed: 1, name: "lazy_c1" });
+  const y = conv(h, { filters: 2, seed: 2, name: "lazy_c2" });
+  const model = tf.model({ inputs: x, outputs: y });
+  const [, b1, , b2] = model.weights.map((w) => w.read() as tf.Variable);
+  b1.assign(tf.randomNormal(b1.shape, 0, 1, "float32", 3));
+  b2.assign(tf.randomNormal(b2.shape, 0, 1, "float32", 4));
+  const input = tf.randomNormal([2, 8, 8, 3], 0, 1, "float32", 5);
+  const fused = model.predict(input) as tf.Tensor;
+  let recorded: tf.Tensor | null = null;
+  const first = model.getLayer("lazy_c1").trainableWeights.map((w) =>
+    w.read() as tf.Variable
+  );
+  const kernels: string[] = [];
+  const info = await tf.profile(() => {
+    const { value, grads } = tf.variableGrads(() => {
+      const out = model.apply(input, { training: true }) as tf.Tensor;
+      recorded = tf.keep(out.clone());
+      return tf.sum(out) as tf.Scalar;
+    }, first);
+    tf.dispose([value, ...Object.values(grads)]);
+  });
+  for (const k of info.kernels) kernels.push(k.name);
+  // Bit-identical forward.
+  assert.deepEqual(recorded!.dataSync(), fused.dataSync());
+  // Only the first layer's dW; the frozen second layer's dW and the input's dx are not computed.
+  assert.equal(kernels.filter((k) => k === "Conv2DBackpropFilter").length, 1);
+  assert.equal(kernels.filter((k) => k === "Conv2DBackpropInput").length, 1);
+  assert.equal(kernels.filter((k) => k === "FusedConv2D").length, 2);
+  // The gradients equal tf.fused.conv2d's.
+  const [k1, bias1, k2, bias2] = model.weights.map((w) => w.read());
+  const ref = tf.variableGrads(() => {
+    const a = tf.fused.conv2d({
+      x: input as tf.Tensor4D,
+      filter: k1 as tf.Tensor4D,
+      strides: 2,
+      pad: "same",
+      bias: bias1,
+    });
+    const o = tf.fused.conv2d({
+      x: a,
+      filter: k2 as tf.Tensor4D,
+      strides: 2,
+      pad: "same",
+      bias: bias2,
+    });
+    return tf.sum(o) as tf.Scalar;
+  }, first);
+  const got = tf.variableGrads(
+    () => tf.sum(model.apply(input) as tf.Tensor) as tf.Scalar,
+    first,
+  );
+  for (const name of Object.keys(ref.grads)) {
+    assert.deepEqual(got.grads[name].dataSync(), ref.grads[name].dataSync());
+  }
+  tf.dispose([recorded!, fused, input, ref.value, got.value]);
+});
