@@ -30,6 +30,9 @@ import type * as tf from "@tensorflow/tfjs";
 import { backend_util } from "@tensorflow/tfjs";
 import {
   THREADS,
+  TILE_K,
+  tiledLaunch,
+  tiledProductWgsl,
   tileShape,
   type WebGpuBackendLike,
   type WebGpuProgram,
@@ -37,8 +40,6 @@ import {
 
 export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
 
-/** Depth of the `K` slices staged in workgroup memory. */
-const TILE_K = 16;
 /**
  * Fewer output channels than this go to the stock kernel: a 64-wide tile of
  * them would be mostly padding (the PatchGAN's last layer has one).
@@ -64,15 +65,11 @@ class FilterGradProgram implements WebGpuProgram {
     this.dispatchLayout = outputShape.length === 3
       ? { x: [2], y: [1], z: [0] }
       : { x: [3], y: [0, 1, 2] };
-    const tile = tileShape(n);
-    this.wgx = tile.wgx;
-    this.workgroupSize = [tile.wgx, THREADS / tile.wgx, 1];
-    this.shaderKey += tile.wgx;
-    this.dispatch = [
-      Math.ceil(n / tile.tileN),
-      Math.ceil(m / tile.tileM),
-      splits,
-    ];
+    const launch = tiledLaunch(m, n, splits);
+    this.wgx = launch.tile.wgx;
+    this.workgroupSize = launch.workgroupSize;
+    this.shaderKey += launch.tile.wgx;
+    this.dispatch = launch.dispatch;
   }
 
   getUserCode(): string {
@@ -80,9 +77,8 @@ class FilterGradProgram implements WebGpuProgram {
     const WGY = THREADS / WG;
     const TILE_N = WG * 4;
     const TILE_M = WGY * 4;
-    return /* wgsl */ `
-var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
-var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
+    const tiled = tiledProductWgsl(WG);
+    return /* wgsl */ `${tiled.memory}
 // Per K value of the slice: where its output pixel's receptive field starts
 // in x (row, column, and the batch image's offset). Computed once per slice
 // by ${TILE_K} invocations: integer division is slow on SIMD (llvmpipe
@@ -91,12 +87,7 @@ var<workgroup> sliceY : array<i32, ${TILE_K}>;
 var<workgroup> sliceX : array<i32, ${TILE_K}>;
 var<workgroup> sliceBase : array<i32, ${TILE_K}>;
 
-fn main() {
-  let tx = i32(localId.x);
-  let ty = i32(localId.y);
-  let flat = ty * ${WG} + tx;
-  let n0 = i32(workgroupId.x) * ${TILE_N};
-  let m0 = i32(workgroupId.y) * ${TILE_M};
+fn main() {${tiled.start}
   let split = i32(workgroupId.z);
   let kStart = split * uniforms.kPerSplit;
   let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);
@@ -108,10 +99,6 @@ fn main() {
   let kh = tap / uniforms.fw;
   let offA = (kh * uniforms.inW + kw) * uniforms.inC + c;
   let nB = n0 + flat % ${TILE_N};
-  var acc : array<vec4<f32>, 4>;
-  for (var i = 0; i < 4; i++) {
-    acc[i] = vec4<f32>(0.0);
-  }
   // The trip count is a uniform so that the barriers sit in uniform control flow.
   for (var t = 0; t < uniforms.tilesPerSplit; t++) {
     let k0 = kStart + t * ${TILE_K};
@@ -146,13 +133,7 @@ fn main() {
       tileB[kk][flat % ${TILE_N}] = v;
     }
     workgroupBarrier();
-    for (var kk = 0; kk < ${TILE_K}; kk++) {
-      let b = vec4<f32>(tileB[kk][tx * 4], tileB[kk][tx * 4 + 1],
-                        tileB[kk][tx * 4 + 2], tileB[kk][tx * 4 + 3]);
-      for (var i = 0; i < 4; i++) {
-        acc[i] = fma(vec4<f32>(tileA[kk][ty * 4 + i]), b, acc[i]);
-      }
-    }
+${tiled.accumulate}
     workgroupBarrier();
   }
   let base = split * uniforms.M * uniforms.N;

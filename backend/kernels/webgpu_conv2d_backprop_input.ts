@@ -30,12 +30,12 @@ import type * as tf from "@tensorflow/tfjs";
 import { backend_util } from "@tensorflow/tfjs";
 import {
   THREADS,
-  tileShape,
+  TILE_K,
+  tiledLaunch,
+  tiledProductWgsl,
   type WebGpuBackendLike,
   type WebGpuProgram,
 } from "./webgpu_program.ts";
-
-const TILE_K = 16;
 
 class InputGradProgram implements WebGpuProgram {
   outputShape: number[];
@@ -50,15 +50,11 @@ class InputGradProgram implements WebGpuProgram {
 
   constructor(outputShape: number[], m: number, n: number, phases: number) {
     this.outputShape = outputShape;
-    const tile = tileShape(n);
-    this.wgx = tile.wgx;
-    this.workgroupSize = [tile.wgx, THREADS / tile.wgx, 1];
-    this.shaderKey += tile.wgx;
-    this.dispatch = [
-      Math.ceil(n / tile.tileN),
-      Math.ceil(m / tile.tileM),
-      phases,
-    ];
+    const launch = tiledLaunch(m, n, phases);
+    this.wgx = launch.tile.wgx;
+    this.workgroupSize = launch.workgroupSize;
+    this.shaderKey += launch.tile.wgx;
+    this.dispatch = launch.dispatch;
   }
 
   getUserCode(): string {
@@ -66,9 +62,8 @@ class InputGradProgram implements WebGpuProgram {
     const WGY = THREADS / WG;
     const TILE_N = WG * 4;
     const TILE_M = WGY * 4;
-    return /* wgsl */ `
-var<workgroup> tileA : array<array<f32, ${TILE_M}>, ${TILE_K}>;
-var<workgroup> tileB : array<array<f32, ${TILE_N}>, ${TILE_K}>;
+    const tiled = tiledProductWgsl(WG);
+    return /* wgsl */ `${tiled.memory}
 // Per row of the tile: its batch image's offset in dy, and qy + ty, qx + tx
 // (the dy row and column its tap (0, 0) reads); computed once, by ${TILE_M}
 // invocations, so the gathers need no integer division.
@@ -81,12 +76,7 @@ var<workgroup> sliceJw : array<i32, ${TILE_K}>;
 var<workgroup> sliceCo : array<i32, ${TILE_K}>;
 var<workgroup> sliceW : array<i32, ${TILE_K}>;
 
-fn main() {
-  let tx = i32(localId.x);
-  let ty = i32(localId.y);
-  let flat = ty * ${WG} + tx;
-  let n0 = i32(workgroupId.x) * ${TILE_N};
-  let m0 = i32(workgroupId.y) * ${TILE_M};
+fn main() {${tiled.start}
   let phase = i32(workgroupId.z);
   let py = phase / uniforms.strideW;
   let px = phase % uniforms.strideW;
@@ -109,10 +99,6 @@ fn main() {
   }
   let mmA = flat % ${TILE_M};
   let nB = n0 + flat % ${TILE_N};
-  var acc : array<vec4<f32>, 4>;
-  for (var i = 0; i < 4; i++) {
-    acc[i] = vec4<f32>(0.0);
-  }
   for (var t = 0; t < uniforms.kTiles; t++) {
     let k0 = t * ${TILE_K};
     if (flat < ${TILE_K}) {
@@ -149,13 +135,7 @@ fn main() {
       tileB[kk][flat % ${TILE_N}] = v;
     }
     workgroupBarrier();
-    for (var kk = 0; kk < ${TILE_K}; kk++) {
-      let bv = vec4<f32>(tileB[kk][tx * 4], tileB[kk][tx * 4 + 1],
-                         tileB[kk][tx * 4 + 2], tileB[kk][tx * 4 + 3]);
-      for (var i = 0; i < 4; i++) {
-        acc[i] = fma(vec4<f32>(tileA[kk][ty * 4 + i]), bv, acc[i]);
-      }
-    }
+${tiled.accumulate}
     workgroupBarrier();
   }
   for (var i = 0; i < 4; i++) {

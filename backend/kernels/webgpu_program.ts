@@ -66,3 +66,63 @@ export function tileShape(n: number): TileShape {
   const wgx = n <= 16 ? 4 : n <= 32 ? 8 : 16;
   return { wgx, tileM: 4 * (THREADS / wgx), tileN: 4 * wgx };
 }
+
+/** K values a tiled product loads into workgroup memory per step. */
+export const TILE_K = 16;
+
+/** Invocation and dispatch shape of a tiled product over an `m × n` output, `z` deep. */
+export interface TiledLaunch {
+  /** The tile. */
+  tile: TileShape;
+  /** Invocations per workgroup: `[wgx, 256 / wgx, 1]`. */
+  workgroupSize: [number, number, number];
+  /** Workgroups: tiles along n, along m, and `z`. */
+  dispatch: [number, number, number];
+}
+
+/** The launch of a tiled product whose output is `m × n`, `z` products deep. */
+export function tiledLaunch(m: number, n: number, z: number): TiledLaunch {
+  const tile = tileShape(n);
+  return {
+    tile,
+    workgroupSize: [tile.wgx, THREADS / tile.wgx, 1],
+    dispatch: [Math.ceil(n / tile.tileN), Math.ceil(m / tile.tileM), z],
+  };
+}
+
+/**
+ * WGSL shared by p2p's tiled products, for a tile `wgx` invocations wide:
+ * `memory` declares the A (`TILE_K × tileM`) and B (`TILE_K × tileN`) tiles;
+ * `start` (first in `main`) names the invocation (`tx`, `ty`, `flat`), its
+ * tile's origin (`m0`, `n0`) and zeroes its 4 × 4 accumulator `acc`;
+ * `accumulate` adds the loaded tiles' product to `acc` (between the
+ * barriers that follow the loads).
+ */
+export function tiledProductWgsl(
+  wgx: number,
+): { memory: string; start: string; accumulate: string } {
+  const tileN = 4 * wgx, tileM = 4 * (THREADS / wgx);
+  return {
+    memory: /* wgsl */ `
+var<workgroup> tileA : array<array<f32, ${tileM}>, ${TILE_K}>;
+var<workgroup> tileB : array<array<f32, ${tileN}>, ${TILE_K}>;`,
+    start: /* wgsl */ `
+  let tx = i32(localId.x);
+  let ty = i32(localId.y);
+  let flat = ty * ${wgx} + tx;
+  let n0 = i32(workgroupId.x) * ${tileN};
+  let m0 = i32(workgroupId.y) * ${tileM};
+  var acc : array<vec4<f32>, 4>;
+  for (var i = 0; i < 4; i++) {
+    acc[i] = vec4<f32>(0.0);
+  }`,
+    accumulate: /* wgsl */ `
+    for (var kk = 0; kk < ${TILE_K}; kk++) {
+      let bv = vec4<f32>(tileB[kk][tx * 4], tileB[kk][tx * 4 + 1],
+                         tileB[kk][tx * 4 + 2], tileB[kk][tx * 4 + 3]);
+      for (var i = 0; i < 4; i++) {
+        acc[i] = fma(vec4<f32>(tileA[kk][ty * 4 + i]), bv, acc[i]);
+      }
+    }`,
+  };
+}
