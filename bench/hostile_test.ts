@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { CASES } from "./hostile.ts";
+import { runCli } from "../tests/run_cli.ts";
 
 // The memory and time limits are measured by `deno run -A bench/hostile.ts`,
 // not here; this checks that a case runs in its subprocess and reports.
@@ -8,20 +9,14 @@ Deno.test("bench/hostile.ts --case runs one case and reports its outcome and pea
   try {
     const file = `${dir}/${CASES["pth-self-reference"].file}`;
     await Deno.writeFile(file, CASES["pth-self-reference"].make());
-    const r = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("./hostile.ts", import.meta.url).pathname,
-        "--case",
-        "pth-self-reference",
-        "--file",
-        file,
-      ],
-      stdout: "piped",
-    }).output();
-    assert.equal(r.code, 0);
-    const j = JSON.parse(new TextDecoder().decode(r.stdout).trim());
+    const r = await runCli("bench/hostile.ts", [
+      "--case",
+      "pth-self-reference",
+      "--file",
+      file,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    const j = JSON.parse(r.out.trim());
     assert.match(
       j.outcome,
       /^refused: .*self\.pth: the pickle holds a list or dict that contains itself/,

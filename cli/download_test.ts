@@ -8,6 +8,7 @@ import { downloadFile, parseContentRange, PARTIAL_SUFFIX } from "./download.ts";
 import { extractTarGz } from "./extract_tar.ts";
 import { downloadDataset, downloadPretrained } from "./reference_downloads.ts";
 import { progressLine } from "./progress_bar.ts";
+import { runCli } from "../tests/run_cli.ts";
 
 interface PackEntry {
   name: string;
@@ -409,14 +410,8 @@ async function command(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", new URL(script, import.meta.url).pathname, ...args],
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  const r = await runCli(`cli/${script}`, args, { env });
+  return { code: r.code, out: r.all };
 }
 
 Deno.test("deno task pretrained and data --download as commands (--mirror, P2P_MIRROR, plain progress off a terminal)", async () => {

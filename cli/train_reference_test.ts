@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { writeDataset } from "@p2p/data";
 import { resolveTrainOptions, TRAIN_OPTIONS } from "@p2p/train";
+import { type CliResult, runCli } from "../tests/run_cli.ts";
 
 const SCRIPT = new URL("./train.ts", import.meta.url).pathname;
 
@@ -36,18 +37,13 @@ async function deno(
   cwd: string,
   line: string,
   extra: string[],
-): Promise<{ code: number; out: string; err: string }> {
+): Promise<CliResult> {
   const args = line.replace(/^python train\.py /, "").split(" ");
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, ...args, ...extra],
+  // INIT_CWD as `deno task` run in `cwd` would set it (the test runner's own is inherited otherwise).
+  return await runCli(SCRIPT, [...args, ...extra], {
     cwd,
-    // As `deno task` run in `cwd` would set it (the test runner's own is inherited otherwise).
     env: { INIT_CWD: cwd },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code, out: dec.decode(stdout), err: dec.decode(stderr) };
+  });
 }
 
 Deno.test("the reference's pix2pix train.py command lines run as deno task train, keeping the run in checkpoints/NAME", async () => {

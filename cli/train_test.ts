@@ -1,19 +1,10 @@
 // `deno task train` end to end at a tiny size, as a subprocess.
 import assert from "node:assert/strict";
 import { writeDataset } from "@p2p/data";
+import { type CliResult, runCli } from "../tests/run_cli.ts";
 
-const SCRIPT = new URL("./train.ts", import.meta.url).pathname;
-
-async function run(
-  args: string[],
-): Promise<{ code: number; out: string; err: string }> {
-  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SCRIPT, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code, out: dec.decode(stdout), err: dec.decode(stderr) };
+function run(args: string[]): Promise<CliResult> {
+  return runCli("cli/train.ts", args);
 }
 
 Deno.test("cli train: a tiny run writes samples, index.html with the plot, log.jsonl and checkpoints", async () => {

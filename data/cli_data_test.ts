@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { dataHelp, main, parseDataArgs, UsageError } from "../cli/data.ts";
 import { pairedDataset } from "./paired_dataset.ts";
 import { withTempDir } from "./test_helpers.ts";
+import { runCli } from "../tests/run_cli.ts";
 
 Deno.test("cli/data.ts: parses flags with defaults", () => {
   assert.deepEqual(parseDataArgs(["--name", "facades", "--out", "x"]), {
@@ -165,23 +166,13 @@ Deno.test("cli/data.ts: main writes a data set and returns exit codes (0, 1, 2)"
 });
 
 Deno.test("cli/data.ts: the process exits 2 on a bad flag", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../cli/data.ts", import.meta.url).pathname,
-      "--name",
-      "facades",
-      "--out",
-      "x",
-      "--wat",
-    ],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await runCli("cli/data.ts", [
+    "--name",
+    "facades",
+    "--out",
+    "x",
+    "--wat",
+  ]);
   assert.equal(out.code, 2);
-  assert.match(
-    new TextDecoder().decode(out.stderr),
-    /error: Unknown option '--wat'/,
-  );
+  assert.match(out.err, /error: Unknown option '--wat'/);
 });

@@ -5,24 +5,16 @@
  */
 import assert from "node:assert/strict";
 import { ARTEFACT_MARKER } from "@p2p/internal";
+import { ROOT, runCli } from "./run_cli.ts";
 
-const ROOT = new URL("../", import.meta.url).pathname;
 const FIX = "tests/fixtures/torch/unet_bn.pth";
 
 async function run(
   script: string,
   args: string[],
 ): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { INIT_CWD: ROOT },
-  }).output();
-  const out = new TextDecoder().decode(r.stdout) +
-    new TextDecoder().decode(r.stderr);
-  return { code: r.code, out };
+  const r = await runCli(script, args, { cwd: ROOT, env: { INIT_CWD: ROOT } });
+  return { code: r.code, out: r.all };
 }
 
 const importArgs = (out: string, ...more: string[]) => [

@@ -5,21 +5,13 @@ import { selectBackend } from "@p2p/backend";
 import { unet } from "@p2p/models";
 import { saveCheckpoint } from "@p2p/train";
 import { createPixels, readImage, writeDataset, writeImage } from "@p2p/data";
-
-const root = new URL("..", import.meta.url).pathname;
+import { runCli } from "./run_cli.ts";
 
 async function run(
   script: string,
   args: string[],
 ): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}cli/${script}`, ...args],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+  return await runCli(`cli/${script}`, args);
 }
 
 async function checkpoint(

@@ -10,6 +10,7 @@ import { unet } from "@p2p/models";
 import { saveCheckpoint } from "@p2p/train";
 import { createPixels, readImage, writeImage } from "@p2p/data";
 import { hugePng } from "./hostile_files.ts";
+import { runCli } from "./run_cli.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -17,15 +18,10 @@ async function translate(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<{ code: number; out: string; err: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}cli/translate.ts`, ...args, "--backend", "cpu"],
+  return await runCli("cli/translate.ts", [...args, "--backend", "cpu"], {
     cwd: root,
-    env: { NO_COLOR: "1", ...env },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout), err: dec.decode(r.stderr) };
+    env,
+  });
 }
 
 async function checkpoint(dir: string): Promise<string> {

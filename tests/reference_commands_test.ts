@@ -6,25 +6,18 @@ import assert from "node:assert/strict";
 import { unet } from "@p2p/models";
 import { writeReferenceCheckpoint } from "@p2p/interop";
 import { createPixels, readImage, writeImage } from "@p2p/data";
-
-const root = new URL("..", import.meta.url).pathname;
-const REFERENCE = new URL("../shared/reference-pytorch/", `file://${root}`)
-  .pathname;
-const PYTHON = "/usr/bin/python3";
+import { referenceTest, torchReady } from "./reference_helpers.ts";
+import { runCli } from "./run_cli.ts";
 
 async function translate(
   cwd: string,
   args: string[],
 ): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${root}cli/translate.ts`, ...args, "--backend", "cpu"],
+  const r = await runCli("cli/translate.ts", [...args, "--backend", "cpu"], {
     cwd,
-    env: { NO_COLOR: "1", INIT_CWD: cwd },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+    env: { INIT_CWD: cwd },
+  });
+  return { code: r.code, out: r.all };
 }
 
 /** datasets/facades/test/*.jpg-like AB pairs (PNG here) and testB single images. */
@@ -175,20 +168,10 @@ Deno.test("the reference's pix2pix test.py command lines work as deno task trans
   }
 });
 
-async function torchReady(): Promise<boolean> {
-  try {
-    const r = await new Deno.Command(PYTHON, {
-      args: ["-c", "import torch, torchvision, dominate"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return r.success && (await Deno.stat(`${REFERENCE}test.py`)).isFile;
-  } catch {
-    return false;
-  }
-}
-
-const withTorch = await torchReady();
+const withTorch = await torchReady(
+  ["torch", "torchvision", "dominate"],
+  "test.py",
+);
 if (!withTorch) {
   console.log(
     "tests/reference_commands_test.ts: comparison with the reference's test.py skipped: /usr/bin/python3 lacks torch, torchvision or dominate, or ../shared/reference-pytorch is missing",
@@ -205,22 +188,14 @@ Deno.test({
       await tinyFacades(dir);
       await tinyModel(dir, "facades_pix2pix");
       const line = `${PIX2PIX[1]} --ngf 2 --eval`;
-      const ref = await new Deno.Command(PYTHON, {
-        args: [
-          `${REFERENCE}test.py`,
-          ...line.split(" "),
-          "--gpu_ids",
-          "-1",
-          "--results_dir",
-          "./ref_results",
-        ],
-        cwd: dir,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assert.ok(ref.success, dec.decode(ref.stdout) + dec.decode(ref.stderr));
+      const ref = await referenceTest(dir, [
+        ...line.split(" "),
+        "--gpu_ids",
+        "-1",
+        "--results_dir",
+        "./ref_results",
+      ]);
+      assert.ok(ref.success, ref.out);
       const r = await translate(dir, line.split(" "));
       assert.equal(r.code, 0, r.out);
       const ours = `${dir}/results/facades_pix2pix/test_latest/images`;
@@ -275,23 +250,15 @@ Deno.test("translate, export and serve take a reference checkpoint folder or .pt
       "2.png",
       "3.png",
     ]);
-    const exp = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${root}cli/export.ts`,
-        "--checkpoint",
-        `${dir}/${folder}`,
-        "--format",
-        "tfjs",
-        "--out",
-        `${dir}/web`,
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const dec = new TextDecoder();
-    assert.ok(exp.success, dec.decode(exp.stdout) + dec.decode(exp.stderr));
+    const exp = await runCli("cli/export.ts", [
+      "--checkpoint",
+      `${dir}/${folder}`,
+      "--format",
+      "tfjs",
+      "--out",
+      `${dir}/web`,
+    ]);
+    assert.equal(exp.code, 0, exp.all);
     const info = JSON.parse(await Deno.readTextFile(`${dir}/web/p2p.json`));
     assert.equal(info.generator.depth, 8);
     assert.equal(info.generator.ngf, 2);
@@ -353,42 +320,26 @@ Deno.test({
         data: { direction: "BtoA", inChannels: 3, outChannels: 3, size: 256 },
       });
       g.dispose();
-      const exp = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          `${root}cli/export.ts`,
-          "--checkpoint",
-          `${dir}/run/latest`,
-          "--format",
-          "pth",
-          "--out",
-          `${dir}/checkpoints/facades_p2p/latest_net_G.pth`,
-        ],
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const dec = new TextDecoder();
-      assert.ok(exp.success, dec.decode(exp.stdout) + dec.decode(exp.stderr));
+      const exp = await runCli("cli/export.ts", [
+        "--checkpoint",
+        `${dir}/run/latest`,
+        "--format",
+        "pth",
+        "--out",
+        `${dir}/checkpoints/facades_p2p/latest_net_G.pth`,
+      ]);
+      assert.equal(exp.code, 0, exp.all);
       const line =
         "--dataroot ./datasets/facades --name facades_p2p --model pix2pix --direction BtoA --ngf 2 --eval";
-      const ref = await new Deno.Command(PYTHON, {
-        args: [
-          `${REFERENCE}test.py`,
-          ...line.split(" "),
-          "--gpu_ids",
-          "-1",
-          "--results_dir",
-          "./ref_results",
-        ],
-        cwd: dir,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const out = dec.decode(ref.stdout) + dec.decode(ref.stderr);
-      assert.ok(ref.success, out);
-      assert.match(out, /loading the model from .*latest_net_G.pth/);
+      const ref = await referenceTest(dir, [
+        ...line.split(" "),
+        "--gpu_ids",
+        "-1",
+        "--results_dir",
+        "./ref_results",
+      ]);
+      assert.ok(ref.success, ref.out);
+      assert.match(ref.out, /loading the model from .*latest_net_G.pth/);
       const r = await translate(dir, line.split(" "));
       assert.equal(r.code, 0, r.out);
       const a = await readImage(

@@ -36,6 +36,25 @@ export async function copy(from: string, to: string): Promise<void> {
   }
 }
 
+/** Runs the reference's test.py in `cwd` (where its datasets/ and checkpoints/ are). */
+export async function referenceTest(
+  cwd: string,
+  args: string[],
+): Promise<{ success: boolean; out: string }> {
+  const r = await new Deno.Command(PYTHON, {
+    args: [`${REFERENCE}test.py`, ...args],
+    cwd,
+    env: { PYTHONDONTWRITEBYTECODE: "1" },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    success: r.success,
+    out: dec.decode(r.stdout) + dec.decode(r.stderr),
+  };
+}
+
 /** Runs the reference's train.py from a temporary copy in `dir`; returns its output. */
 export async function referenceTrain(
   dir: string,

@@ -7,8 +7,8 @@ import assert from "node:assert/strict";
 import { readReferenceCheckpoint } from "@p2p/interop";
 import { createPixels, writeImage } from "@p2p/data";
 import { REFERENCE, referenceTrain, torchReady } from "./reference_helpers.ts";
+import { runCli } from "./run_cli.ts";
 
-const root = new URL("..", import.meta.url).pathname;
 const withTorch = await torchReady(["torch", "torchvision"], "train.py");
 if (!withTorch) {
   console.log(
@@ -23,20 +23,12 @@ async function p2pTrain(
   dir: string,
   args: string,
 ): Promise<{ code: number; out: string }> {
-  const r = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      `${root}cli/train.ts`,
-      ...`--dataroot ${dir}/data --name run --checkpoints_dir ${dir}/ck ${TINY} ${args} --backend cpu`
-        .split(" "),
-    ],
-    env: { NO_COLOR: "1" },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: r.code, out: dec.decode(r.stdout) + dec.decode(r.stderr) };
+  const r = await runCli(
+    "cli/train.ts",
+    `--dataroot ${dir}/data --name run --checkpoints_dir ${dir}/ck ${TINY} ${args} --backend cpu`
+      .split(" "),
+  );
+  return { code: r.code, out: r.all };
 }
 
 Deno.test({
