@@ -17,6 +17,13 @@ import {
   isPointwise,
 } from "./im2col.ts";
 import {
+  releaseS2dScratch,
+  s2dBackpropFilter,
+  s2dBackpropInput,
+  s2dForward,
+  s2dGeometry,
+} from "./s2d_conv.ts";
+import {
   type DirectKernel,
   heapF32,
   type TensorInfo,
@@ -34,6 +41,7 @@ function cols(size: number): Float32Array {
 /** Releases the im2col scratch buffer (it grows to the largest layer seen). */
 export function releaseBlasScratch(): void {
   scratch = new Float32Array(0);
+  releaseS2dScratch();
 }
 
 type Args = {
@@ -82,6 +90,15 @@ function forward(
   const xv = heapF32(backend, x);
   const wv = heapF32(backend, filter);
   const ov = heapF32(backend, out);
+  const d = isPointwise(g) || shiftAddCheaper(g)
+    ? undefined
+    : s2dGeometry(g, "forward");
+  if (d) {
+    const bv = bias ? heapF32(backend, bias) : null;
+    if (bv && bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
+    s2dForward(blas, d, xv, wv, bv, ov);
+    return out;
+  }
   if (!isPointwise(g) && shiftAddCheaper(g)) {
     shiftAddForward(blas, g, xv, wv, ov);
   } else {
@@ -102,12 +119,16 @@ function forward(
       const b0 = bv[0];
       for (let o = 0; o < ov.length; o++) ov[o] += b0;
     } else {
-      throw new Error(
-        `FusedConv2D (p2p blas): bias of shape [${bias.shape}] does not broadcast to ${g.co} channels`,
-      );
+      badBias(bias, g);
     }
   }
   return out;
+}
+
+function badBias(bias: TensorInfo, g: ConvGeometry): never {
+  throw new Error(
+    `FusedConv2D (p2p blas): bias of shape [${bias.shape}] does not broadcast to ${g.co} channels`,
+  );
 }
 
 /** `Conv2D` on the BLAS; `fallback` for what it does not cover. */
@@ -168,6 +189,11 @@ export function conv2DBackpropInputBlas(
     blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, dxv, k);
     return dx;
   }
+  const d = flippedCheaper(g) ? undefined : s2dGeometry(g, "input");
+  if (d) {
+    s2dBackpropInput(blas, d, dyv, wv, dxv);
+    return dx;
+  }
   if (flippedCheaper(g)) {
     // Stride 1: dX = im2col of dY (flipped geometry) · flipped, transposed W.
     const gt = flippedGeometry(g);
@@ -216,6 +242,13 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   const xv = heapF32(backend, x);
   const dyv = heapF32(backend, dy);
   const dwv = heapF32(backend, dw);
+  const d = isPointwise(g) || flippedCheaper(g)
+    ? undefined
+    : s2dGeometry(g, "filter");
+  if (d) {
+    s2dBackpropFilter(blas, d, xv, dyv, dwv);
+    return dw;
+  }
   if (!isPointwise(g) && flippedCheaper(g)) {
     // Stride 1: dW'[ci, (kh', kw', co)] = Xᵀ · im2col of dY (flipped geometry).
     const gt = flippedGeometry(g);
