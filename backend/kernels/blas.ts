@@ -138,6 +138,19 @@ export function parallelPays(m: number, n: number, k: number): boolean {
   return m >= 16 && n >= 16 && k >= 16 && m * n * k >= 1 << 22;
 }
 
+let adaptive = true;
+
+/**
+ * Turns the per-product thread choice ({@linkcode parallelPays}) on or off
+ * (off: every product on all threads; for benchmarks); returns the previous
+ * setting.
+ */
+export function setAdaptiveThreads(on: boolean): boolean {
+  const was = adaptive;
+  adaptive = on;
+  return was;
+}
+
 /**
  * Opens an optimised BLAS (OpenBLAS) through FFI, or returns `undefined` with
  * the reason in `why` when there is none usable (no `ffi` permission, no
@@ -195,7 +208,9 @@ export function loadBlas(
         c,
         ldc,
       ): void {
-        const want = most > 1 && parallelPays(m, n, k) ? most : 1;
+        const want = most > 1 && (!adaptive || parallelPays(m, n, k))
+          ? most
+          : 1;
         if (want !== now) {
           setNum(want);
           now = want;

@@ -17,6 +17,7 @@ import {
   isPointwise,
 } from "./im2col.ts";
 import {
+  fillRows,
   releaseS2dScratch,
   s2dBackpropFilter,
   s2dBackpropInput,
@@ -107,19 +108,35 @@ function forward(
       a = cols(p * k);
       im2col(g, xv, a);
     }
-    blas.sgemm(false, false, p, g.co, k, 1, a, k, wv, g.co, 0, ov, g.co);
+    const bv = bias ? heapF32(backend, bias) : null;
+    if (bv) {
+      if (bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
+      fillRows(ov, bv, g.co);
+    }
+    blas.sgemm(
+      false,
+      false,
+      p,
+      g.co,
+      k,
+      1,
+      a,
+      k,
+      wv,
+      g.co,
+      bv ? 1 : 0,
+      ov,
+      g.co,
+    );
+    return out;
   }
   if (bias) {
     const bv = heapF32(backend, bias);
-    if (bv.length === g.co) {
-      for (let r = 0, o = 0; r < p; r++) {
-        for (let c = 0; c < g.co; c++, o++) ov[o] += bv[c];
+    if (bv.length !== g.co && bv.length !== 1) badBias(bias, g);
+    for (let r = 0, o = 0; r < p; r++) {
+      for (let c = 0; c < g.co; c++, o++) {
+        ov[o] += bv.length === 1 ? bv[0] : bv[c];
       }
-    } else if (bv.length === 1) {
-      const b0 = bv[0];
-      for (let o = 0; o < ov.length; o++) ov[o] += b0;
-    } else {
-      badBias(bias, g);
     }
   }
   return out;

@@ -170,6 +170,7 @@ export function s2dForward(
   const wr = regroup(d, w);
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const y = buffer(2, m * co);
+  if (bias !== null) fillRows(y, bias, co);
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {
       const tap = p * tw + q;
@@ -184,7 +185,7 @@ export function s2dForward(
         s,
         wr.subarray(tap * s * co, (tap + 1) * s * co),
         co,
-        tap === 0 ? 0 : 1,
+        tap === 0 && bias === null ? 0 : 1,
         y,
         co,
       );
@@ -195,18 +196,28 @@ export function s2dForward(
     for (let i = 0; i < g.oh; i++) {
       const src = ((b * hs + i) * ws) * co;
       const dst = ((b * g.oh + i) * g.ow) * co;
-      if (bias === null) out.set(y.subarray(src, src + run), dst);
-      else if (bias.length === 1) {
-        const b0 = bias[0];
-        for (let k = 0; k < run; k++) out[dst + k] = y[src + k] + b0;
-      } else {
-        for (let k = 0; k < run; k += co) {
-          for (let c = 0; c < co; c++) {
-            out[dst + k + c] = y[src + k + c] + bias[c];
-          }
-        }
-      }
+      out.set(y.subarray(src, src + run), dst);
     }
+  }
+}
+
+/**
+ * Fills `out` with `bias` repeated (a row of `co` channels, or one value for
+ * all), by doubling copies.
+ */
+export function fillRows(
+  out: Float32Array,
+  bias: Float32Array,
+  co: number,
+): void {
+  if (bias.length === 1) {
+    out.fill(bias[0]);
+    return;
+  }
+  if (out.length === 0) return;
+  out.set(bias.subarray(0, Math.min(co, out.length)));
+  for (let len = co; len < out.length; len *= 2) {
+    out.copyWithin(len, 0, Math.min(len, out.length - len));
   }
 }
 

@@ -7,7 +7,7 @@ import {
   S2D_CASES,
 } from "./conv_cases.ts";
 import { convGeometry } from "./im2col.ts";
-import { s2dGeometry, type S2dMode, setS2dMode } from "./s2d_conv.ts";
+import { fillRows, s2dGeometry, type S2dMode, setS2dMode } from "./s2d_conv.ts";
 import { assertWasmMatchesCpu, BLAS_AVAILABLE, randn } from "./test_util.ts";
 
 tf.enableProdMode();
@@ -55,6 +55,15 @@ for (const c of [...S2D_CASES, ...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES]) {
 
 for (const c of S2D_CASES) {
   Deno.test({
+    name: `im2col convolutions (space-to-depth off) wasm = cpu: ${c.name}`,
+    ignore: !BLAS_AVAILABLE,
+    fn: () =>
+      withMode(
+        "off",
+        () => assertWasmMatchesCpu(() => allKernels(c), c.name),
+      ),
+  });
+  Deno.test({
     name: `space-to-depth convolutions (auto) wasm = cpu: ${c.name}`,
     ignore: !BLAS_AVAILABLE,
     fn: () =>
@@ -100,3 +109,16 @@ function withModeSync(mode: S2dMode, f: () => void): void {
     setS2dMode(was);
   }
 }
+
+Deno.test("fillRows: repeats a bias row, or one value, over any length", () => {
+  for (const len of [0, 1, 3, 6, 7, 48, 50]) {
+    const out = new Float32Array(len).fill(NaN);
+    fillRows(out, Float32Array.of(1, 2, 3), 3);
+    assert.deepEqual(
+      [...out],
+      Array.from({ length: len }, (_, i) => (i % 3) + 1),
+    );
+    fillRows(out, Float32Array.of(5), 3);
+    assert.ok(out.every((v) => v === 5));
+  }
+});
