@@ -148,9 +148,16 @@ export const S2D_CASES: ConvCase[] = [
     pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
   },
   {
-    name: "4x4 s2 same, 64x64 (auto picks space-to-depth)",
+    name: "4x4 s2 same, 64x64, RGB (auto: forward only)",
     x: [1, 64, 64, 3],
     filter: [4, 4, 3, 8],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "4x4 s2 same, 64x64, 8 channels in (auto, gradients too)",
+    x: [1, 64, 64, 8],
+    filter: [4, 4, 8, 4],
     strides: 2,
     pad: "same",
   },

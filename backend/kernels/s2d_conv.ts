@@ -89,7 +89,13 @@ export function s2dGeometry(
   const grid = grad === "input"
     ? (hs * (ws + tw - 1)) / (g.oh * g.ow)
     : (hs * ws) / (g.oh * g.ow);
-  if (mode === "auto" && (grid > 1.1 || th * tw > 4)) return undefined;
+  if (mode === "auto") {
+    // Measured on pix2pix's layers: a win for 4×4 stride 2 on ≥ 32×32
+    // outputs, except the gradients of few-channel inputs (the RGB image),
+    // whose products over `s` columns or rows are too thin.
+    if (grid > 1.1 || th * tw > 4) return undefined;
+    if (grad !== "forward" && s < 16) return undefined;
+  }
   return { g, th, tw, s, hs, ws };
 }
 

@@ -81,6 +81,11 @@ Deno.test("s2dGeometry: applies to kernels a multiple of the stride, auto only o
       s2dGeometry(g([1, 16, 16, 32], [4, 4, 32, 64], 2), "forward"),
       undefined,
     );
+    assert.ok(s2dGeometry(g([1, 64, 64, 3], [4, 4, 3, 32], 2), "forward"));
+    assert.equal(
+      s2dGeometry(g([1, 64, 64, 3], [4, 4, 3, 32], 2), "input"),
+      undefined,
+    );
     assert.equal(
       s2dGeometry(g([1, 64, 64, 32], [3, 3, 32, 64], 2), "input"),
       undefined,
