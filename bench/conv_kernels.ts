@@ -3,9 +3,12 @@
  * pix2pix layer shapes (128² U-Net depth 7 ngf 32 + PatchGAN, or 256² depth 8
  * ngf 64): the minimum over repetitions of each kernel, per shape.
  *
- * `deno run -A bench/conv_kernels.ts [--size 128|256] [--threads N] [--reps N] [--s2d auto|always|off]
- * [--vs auto|always|off]` (with `--vs`, each kernel alternates between the
- * two modes, repetition by repetition, and both minimums are printed)
+ * `deno run -A bench/conv_kernels.ts [--size 128|256] [--threads N] [--reps N]
+ * [--s2d auto|always|off] [--vs auto|always|off] [--fixed-threads]` (with
+ * `--vs`, each kernel alternates between the two space-to-depth modes,
+ * repetition by repetition, and both minimums are printed; `--fixed-threads`
+ * alternates instead between every product on all BLAS threads and the
+ * per-product choice)
  *
  * @module
  */
@@ -13,6 +16,7 @@ import * as tf from "@tensorflow/tfjs";
 import { parseArgs } from "node:util";
 import { registerFastWasmKernels } from "../backend/wasm_kernels.ts";
 import { type S2dMode, setS2dMode } from "../backend/kernels/s2d_conv.ts";
+import { setAdaptiveThreads } from "../backend/kernels/blas.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -22,14 +26,21 @@ const { values } = parseArgs({
     reps: { type: "string", default: "15" },
     s2d: { type: "string", default: "auto" },
     vs: { type: "string" },
+    "fixed-threads": { type: "boolean", default: false },
   },
 });
 const size = Number(values.size);
 const threads = Number(values.threads);
 const reps = Number(values.reps);
-const modes = [values.s2d, values.vs].filter((m): m is string =>
-  !!m
-) as S2dMode[];
+const fixed = values["fixed-threads"];
+setS2dMode(values.s2d as S2dMode);
+const modes: string[] = fixed
+  ? ["fixed threads", "per-product threads"]
+  : [values.s2d, values.vs].filter((m): m is string => !!m);
+function setMode(i: number): void {
+  if (fixed) setAdaptiveThreads(i === 1);
+  else setS2dMode(modes[i] as S2dMode);
+}
 
 /** One layer as a convolution: input side, in channels, out channels, stride-1 ("s1") or not. */
 type Layer = { h: number; ci: number; co: number; s1?: boolean };
@@ -66,8 +77,8 @@ console.log(`blas ${info.blas} threads ${info.blasThreads}`);
 function time(f: () => tf.Tensor): number[] {
   const best = modes.map(() => Infinity);
   for (let r = 0; r < reps; r++) {
-    modes.forEach((m, i) => {
-      setS2dMode(m);
+    modes.forEach((_, i) => {
+      setMode(i);
       const t0 = performance.now();
       const y = f();
       const dt = performance.now() - t0;
