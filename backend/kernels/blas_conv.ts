@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { activeTaps, prunedGeometry } from "./active_taps.ts";
 import type { Blas } from "./blas.ts";
 import {
   col2imAdd,
@@ -103,15 +104,42 @@ function forward(
   if (!isPointwise(g) && shiftAddCheaper(g)) {
     shiftAddForward(blas, g, xv, wv, ov);
   } else {
-    let a = xv;
-    if (!isPointwise(g)) {
-      a = cols(p * k);
-      im2col(g, xv, a);
-    }
     const bv = bias ? heapF32(backend, bias) : null;
     if (bv) {
       if (bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
       fillRows(ov, bv, g.co);
+    }
+    const gp = isPointwise(g) ? undefined : prunedGeometry(g, activeTaps(g));
+    if (gp) {
+      // Kernel rows and columns that only see padding are skipped.
+      const kp = gp.kh * gp.kw * g.ci;
+      const run = gp.kw * g.ci;
+      const a = cols(p * kp);
+      im2col(gp, xv, a);
+      for (let i = 0; i < gp.kh; i++) {
+        const wo = weightRow(g, gp, i);
+        blas.sgemm(
+          false,
+          false,
+          p,
+          g.co,
+          run,
+          1,
+          a.subarray(i * run),
+          kp,
+          wv.subarray(wo, wo + run * g.co),
+          g.co,
+          i === 0 && !bv ? 0 : 1,
+          ov,
+          g.co,
+        );
+      }
+      return out;
+    }
+    let a = xv;
+    if (!isPointwise(g)) {
+      a = cols(p * k);
+      im2col(g, xv, a);
     }
     blas.sgemm(
       false,
@@ -234,11 +262,49 @@ export function conv2DBackpropInputBlas(
     );
     return dx;
   }
+  const gp = prunedGeometry(g, activeTaps(g));
+  if (gp) {
+    // Kernel rows and columns that only see padding are skipped.
+    const kp = gp.kh * gp.kw * g.ci;
+    const run = gp.kw * g.ci;
+    const c = cols(p * kp);
+    for (let i = 0; i < gp.kh; i++) {
+      const wo = weightRow(g, gp, i);
+      blas.sgemm(
+        false,
+        true,
+        p,
+        run,
+        g.co,
+        1,
+        dyv,
+        g.co,
+        wv.subarray(wo, wo + run * g.co),
+        g.co,
+        0,
+        c.subarray(i * run),
+        kp,
+      );
+    }
+    dxv.fill(0);
+    col2imAdd(gp, c, dxv);
+    return dx;
+  }
   const c = cols(p * k);
   blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, c, k);
   dxv.fill(0);
   col2imAdd(g, c, dxv);
   return dx;
+}
+
+/**
+ * Offset in W (`kh × kw × ci × co`) of row `i` of the pruned kernel `gp`:
+ * its `gp.kw · ci` rows of `co` are contiguous there.
+ */
+function weightRow(g: ConvGeometry, gp: ConvGeometry, i: number): number {
+  const a = i + g.pt - gp.pt;
+  const b = g.pl - gp.pl;
+  return (a * g.kw + b) * g.ci * g.co;
 }
 
 /** `Conv2DBackpropFilter`: `dW = cols(X)ᵀ · dY` on the BLAS. */
@@ -284,6 +350,34 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
           for (let co = 0; co < g.co; co++) dwv[d + co] = dwt[s + co];
         }
       }
+    }
+    return dw;
+  }
+  const gp = isPointwise(g) ? undefined : prunedGeometry(g, activeTaps(g));
+  if (gp) {
+    // Taps that only see padding get a zero gradient.
+    const kp = gp.kh * gp.kw * g.ci;
+    const run = gp.kw * g.ci;
+    const a = cols(p * kp);
+    im2col(gp, xv, a);
+    dwv.fill(0);
+    for (let i = 0; i < gp.kh; i++) {
+      const wo = weightRow(g, gp, i);
+      blas.sgemm(
+        true,
+        false,
+        run,
+        g.co,
+        p,
+        1,
+        a.subarray(i * run),
+        kp,
+        dyv,
+        g.co,
+        0,
+        dwv.subarray(wo, wo + run * g.co),
+        g.co,
+      );
     }
     return dw;
   }

@@ -108,6 +108,20 @@ export const CONV_CASES: ConvCase[] = [
     strides: 2,
     pad: "same",
   },
+  {
+    name: "one row: kernel rows that only see padding, 4x3 s2",
+    x: [2, 1, 5, 3],
+    filter: [4, 3, 3, 2],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "2x3 to 1x2, explicit pad 1: kernel rows and columns only padding",
+    x: [1, 2, 3, 4],
+    filter: [4, 4, 4, 3],
+    strides: 2,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
 ];
 
 /** Stride-1 cases with few output channels (the BLAS path's transposed-geometry kernels). */
