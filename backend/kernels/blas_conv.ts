@@ -1,9 +1,13 @@
 /**
  * The wasm backend's convolution kernels on a native BLAS (see `blas.ts`):
  * `Conv2D`, `FusedConv2D` (bias, linear activation), `Conv2DBackpropInput`
- * and `Conv2DBackpropFilter` as im2col / col2im (in JS) around one
- * `cblas_sgemm` on the wasm heap. Shapes they do not cover (channels-first
- * data, dilation, fused activations other than linear) go to the fallback.
+ * and `Conv2DBackpropFilter` as `cblas_sgemm` on the wasm heap: kernels a
+ * multiple of the stride on large outputs through space-to-depth and
+ * shifted-view products (`s2d_conv.ts`, no im2col matrix), the rest as
+ * im2col / col2im (in JS) around one product, or one per kernel row when
+ * whole kernel rows or columns only see padding (`active_taps.ts`). Shapes
+ * they do not cover (channels-first data, dilation, fused activations other
+ * than linear) go to the fallback.
  *
  * @module
  */
