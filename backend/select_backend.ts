@@ -7,6 +7,7 @@
 import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { WebGPUBackend } from "@tensorflow/tfjs-backend-webgpu";
+import { loadBlas } from "./kernels/blas.ts";
 import { registerFastWasmKernels, startWasmBackend } from "./wasm_kernels.ts";
 import {
   registerWebGpuKernels,
@@ -45,17 +46,22 @@ export interface SelectBackendOptions {
   fastKernels?: boolean;
   /**
    * Threads for everything p2p computes with on the CPU: tfjs-wasm's own
-   * kernels (its threaded SIMD build when above 1) and the native BLAS. Takes
-   * effect on wasm only the first time it starts in a process.
+   * kernels (its threaded SIMD build when above 1) and the native BLAS; when
+   * a BLAS loads and twice the threads exceed the logical cores, the BLAS
+   * alone (tfjs-wasm's kernels then stay on 1 thread unless
+   * {@linkcode SelectBackendOptions.wasmThreads} is given: the two pools'
+   * workers competed for the same cores, which made 2 threads slower than 1
+   * on 2 cores). Takes effect on wasm only the first time it starts in a
+   * process.
    * @default the OPENBLAS_NUM_THREADS, else OMP_NUM_THREADS environment
    * variable when set; else wasm threads from {@linkcode SelectBackendOptions.wasmThreads}
    * and BLAS threads = logical cores
    */
   threads?: number;
   /**
-   * Threads of tfjs-wasm's own kernels alone (overridden by
-   * {@linkcode SelectBackendOptions.threads} or the thread environment
-   * variables when those are set).
+   * Threads of tfjs-wasm's own kernels alone (without a native BLAS,
+   * overridden by {@linkcode SelectBackendOptions.threads} or the thread
+   * environment variables when those are set; with one, as given).
    * @default the P2P_WASM_THREADS environment variable, else 1
    */
   wasmThreads?: number;
@@ -260,9 +266,20 @@ export async function selectBackend(
   }
   tf.enableProdMode();
   const count = threadCount(options);
-  const threads = count?.threads ?? wasmThreads(options);
-  threadSourceNote = count ? ` (${count.source})` : "";
   const blas = blasChoice(options);
+  const explicitWasm = wasmThreads(options);
+  const cores =
+    (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  // Two pools of `threads` each would not fit on the cores: the BLAS's alone.
+  const blasTakesThreads = count !== undefined && count.threads > 1 &&
+    2 * count.threads > cores && explicitWasm === undefined &&
+    (options.fastKernels ?? true) && blasLoads(blas);
+  const threads = blasTakesThreads ? 1 : count?.threads ?? explicitWasm ?? 1;
+  threadSourceNote = count
+    ? ` (${count.source}${
+      blasTakesThreads ? `: ${count.threads} threads to the BLAS` : ""
+    })`
+    : "";
   const log = options.log === undefined
     ? (s: string) => console.error(s)
     : options.log;
@@ -397,7 +414,16 @@ function threadCount(
   };
 }
 
-function wasmThreads(options: SelectBackendOptions): number {
+/** Whether the native BLAS of `choice` (`auto`, `off` or a path) loads here. */
+function blasLoads(choice: string): boolean {
+  if (choice === "off") return false;
+  const blas = loadBlas(choice === "auto" ? {} : { path: choice });
+  blas?.close();
+  return blas !== undefined;
+}
+
+/** The wasm threads asked for by name (option or P2P_WASM_THREADS), if any. */
+function wasmThreads(options: SelectBackendOptions): number | undefined {
   let raw: unknown = options.wasmThreads;
   let source = "wasmThreads";
   if (raw === undefined) {
@@ -408,7 +434,7 @@ function wasmThreads(options: SelectBackendOptions): number {
       // no env permission
     }
   }
-  if (raw === undefined) return 1;
+  if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
     throw new RangeError(

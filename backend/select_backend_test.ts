@@ -125,6 +125,25 @@ Deno.test("selectBackend: honours OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and the
     })).out,
   );
   assert.match(opt.adapter, /1 wasm thread \(threads\)/);
+  const two = JSON.parse(
+    (await selectInChild("{ backend: 'wasm', threads: 2, log: null }", {}))
+      .out,
+  );
+  if (/BLAS/.test(two.adapter) && 4 > navigator.hardwareConcurrency) {
+    // Two pools of 2 do not fit: the BLAS computes with the threads.
+    assert.match(
+      two.adapter,
+      /1 wasm thread \(threads: 2 threads to the BLAS\).*\(2 BLAS threads\)/,
+    );
+  } else assert.match(two.adapter, /2 wasm threads \(threads\)/);
+  const explicit = JSON.parse(
+    (await selectInChild(
+      "{ backend: 'wasm', threads: 2, wasmThreads: 2, log: null }",
+      {},
+    )).out,
+  );
+  assert.match(explicit.adapter, /wasm thread/);
+  assert.doesNotMatch(explicit.adapter, /to the BLAS/);
   const bad = JSON.parse(
     (await selectInChild("{ backend: 'wasm', log: null }", {
       OMP_NUM_THREADS: "two",

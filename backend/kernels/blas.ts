@@ -15,7 +15,7 @@
 export interface Blas {
   /** Path of the loaded library. */
   readonly path: string;
-  /** Threads the BLAS computes with. */
+  /** Threads the BLAS was loaded with (the most one product uses). */
   readonly threads: number;
   /**
    * `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major, with
@@ -36,6 +36,12 @@ export interface Blas {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * Sets the most threads a product uses (at most the count the BLAS was
+   * loaded with, at least 1; thin products use 1, see
+   * {@linkcode parallelPays}) and returns the count now set.
+   */
+  setThreads(n: number): number;
   /** Closes the library. */
   close(): void;
 }
@@ -120,6 +126,32 @@ function envThreads(): number | undefined {
 }
 
 /**
+ * Whether a product is worth the BLAS's threads: OpenBLAS splits the output
+ * between them, which loses on small or thin products (few rows or columns, a
+ * short inner dimension, under ~4M multiply-adds: measured on pix2pix's
+ * layers, 2 threads take up to twice as long as 1 there), except a single
+ * row (a matrix-vector product, bound by reading the matrix, which two cores
+ * read faster).
+ */
+export function parallelPays(m: number, n: number, k: number): boolean {
+  if (m === 1) return n * k >= 1 << 18;
+  return m >= 16 && n >= 16 && k >= 16 && m * n * k >= 1 << 22;
+}
+
+let adaptive = true;
+
+/**
+ * Turns the per-product thread choice ({@linkcode parallelPays}) on or off
+ * (off: every product on all threads; for benchmarks); returns the previous
+ * setting.
+ */
+export function setAdaptiveThreads(on: boolean): boolean {
+  const was = adaptive;
+  adaptive = on;
+  return was;
+}
+
+/**
  * Opens an optimised BLAS (OpenBLAS) through FFI, or returns `undefined` with
  * the reason in `why` when there is none usable (no `ffi` permission, no
  * library, a library that is not OpenBLAS).
@@ -155,6 +187,9 @@ export function loadBlas(
     lib.symbols.openblas_set_num_threads(Math.max(1, Math.floor(wanted)));
     const threads = lib.symbols.openblas_get_num_threads();
     const sgemm = lib.symbols.cblas_sgemm;
+    const setNum = lib.symbols.openblas_set_num_threads;
+    let most = threads;
+    let now = threads;
     return {
       path,
       threads,
@@ -173,6 +208,13 @@ export function loadBlas(
         c,
         ldc,
       ): void {
+        const want = most > 1 && (!adaptive || parallelPays(m, n, k))
+          ? most
+          : 1;
+        if (want !== now) {
+          setNum(want);
+          now = want;
+        }
         sgemm(
           ROW_MAJOR,
           transA ? TRANS : NO_TRANS,
@@ -189,6 +231,12 @@ export function loadBlas(
           c,
           ldc,
         );
+      },
+      setThreads(n: number): number {
+        most = Math.max(1, Math.min(threads, Math.floor(n)));
+        setNum(most);
+        now = lib.symbols.openblas_get_num_threads();
+        return now;
       },
       close(): void {
         lib.close();

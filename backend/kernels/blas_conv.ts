@@ -1,12 +1,17 @@
 /**
  * The wasm backend's convolution kernels on a native BLAS (see `blas.ts`):
  * `Conv2D`, `FusedConv2D` (bias, linear activation), `Conv2DBackpropInput`
- * and `Conv2DBackpropFilter` as im2col / col2im (in JS) around one
- * `cblas_sgemm` on the wasm heap. Shapes they do not cover (channels-first
- * data, dilation, fused activations other than linear) go to the fallback.
+ * and `Conv2DBackpropFilter` as `cblas_sgemm` on the wasm heap: kernels a
+ * multiple of the stride on large outputs through space-to-depth and
+ * shifted-view products (`s2d_conv.ts`, no im2col matrix), the rest as
+ * im2col / col2im (in JS) around one product, or one per kernel row when
+ * whole kernel rows or columns only see padding (`active_taps.ts`). Shapes
+ * they do not cover (channels-first data, dilation, fused activations other
+ * than linear) go to the fallback.
  *
  * @module
  */
+import { activeTaps, prunedGeometry } from "./active_taps.ts";
 import type { Blas } from "./blas.ts";
 import {
   col2imAdd,
@@ -16,6 +21,14 @@ import {
   im2col,
   isPointwise,
 } from "./im2col.ts";
+import {
+  fillRows,
+  releaseS2dScratch,
+  s2dBackpropFilter,
+  s2dBackpropInput,
+  s2dForward,
+  s2dGeometry,
+} from "./s2d_conv.ts";
 import {
   type DirectKernel,
   heapF32,
@@ -34,6 +47,7 @@ function cols(size: number): Float32Array {
 /** Releases the im2col scratch buffer (it grows to the largest layer seen). */
 export function releaseBlasScratch(): void {
   scratch = new Float32Array(0);
+  releaseS2dScratch();
 }
 
 type Args = {
@@ -82,32 +96,88 @@ function forward(
   const xv = heapF32(backend, x);
   const wv = heapF32(backend, filter);
   const ov = heapF32(backend, out);
+  const d = isPointwise(g) || shiftAddCheaper(g)
+    ? undefined
+    : s2dGeometry(g, "forward");
+  if (d) {
+    const bv = bias ? heapF32(backend, bias) : null;
+    if (bv && bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
+    s2dForward(blas, d, xv, wv, bv, ov);
+    return out;
+  }
   if (!isPointwise(g) && shiftAddCheaper(g)) {
     shiftAddForward(blas, g, xv, wv, ov);
   } else {
+    const bv = bias ? heapF32(backend, bias) : null;
+    if (bv) {
+      if (bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
+      fillRows(ov, bv, g.co);
+    }
+    const gp = isPointwise(g) ? undefined : prunedGeometry(g, activeTaps(g));
+    if (gp) {
+      // Kernel rows and columns that only see padding are skipped.
+      const kp = gp.kh * gp.kw * g.ci;
+      const run = gp.kw * g.ci;
+      const a = cols(p * kp);
+      im2col(gp, xv, a);
+      for (let i = 0; i < gp.kh; i++) {
+        const wo = weightRow(g, gp, i);
+        blas.sgemm(
+          false,
+          false,
+          p,
+          g.co,
+          run,
+          1,
+          a.subarray(i * run),
+          kp,
+          wv.subarray(wo, wo + run * g.co),
+          g.co,
+          i === 0 && !bv ? 0 : 1,
+          ov,
+          g.co,
+        );
+      }
+      return out;
+    }
     let a = xv;
     if (!isPointwise(g)) {
       a = cols(p * k);
       im2col(g, xv, a);
     }
-    blas.sgemm(false, false, p, g.co, k, 1, a, k, wv, g.co, 0, ov, g.co);
+    blas.sgemm(
+      false,
+      false,
+      p,
+      g.co,
+      k,
+      1,
+      a,
+      k,
+      wv,
+      g.co,
+      bv ? 1 : 0,
+      ov,
+      g.co,
+    );
+    return out;
   }
   if (bias) {
     const bv = heapF32(backend, bias);
-    if (bv.length === g.co) {
-      for (let r = 0, o = 0; r < p; r++) {
-        for (let c = 0; c < g.co; c++, o++) ov[o] += bv[c];
+    if (bv.length !== g.co && bv.length !== 1) badBias(bias, g);
+    for (let r = 0, o = 0; r < p; r++) {
+      for (let c = 0; c < g.co; c++, o++) {
+        ov[o] += bv.length === 1 ? bv[0] : bv[c];
       }
-    } else if (bv.length === 1) {
-      const b0 = bv[0];
-      for (let o = 0; o < ov.length; o++) ov[o] += b0;
-    } else {
-      throw new Error(
-        `FusedConv2D (p2p blas): bias of shape [${bias.shape}] does not broadcast to ${g.co} channels`,
-      );
     }
   }
   return out;
+}
+
+function badBias(bias: TensorInfo, g: ConvGeometry): never {
+  throw new Error(
+    `FusedConv2D (p2p blas): bias of shape [${bias.shape}] does not broadcast to ${g.co} channels`,
+  );
 }
 
 /** `Conv2D` on the BLAS; `fallback` for what it does not cover. */
@@ -168,6 +238,11 @@ export function conv2DBackpropInputBlas(
     blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, dxv, k);
     return dx;
   }
+  const d = flippedCheaper(g) ? undefined : s2dGeometry(g, "input");
+  if (d) {
+    s2dBackpropInput(blas, d, dyv, wv, dxv);
+    return dx;
+  }
   if (flippedCheaper(g)) {
     // Stride 1: dX = im2col of dY (flipped geometry) · flipped, transposed W.
     const gt = flippedGeometry(g);
@@ -191,11 +266,49 @@ export function conv2DBackpropInputBlas(
     );
     return dx;
   }
+  const gp = prunedGeometry(g, activeTaps(g));
+  if (gp) {
+    // Kernel rows and columns that only see padding are skipped.
+    const kp = gp.kh * gp.kw * g.ci;
+    const run = gp.kw * g.ci;
+    const c = cols(p * kp);
+    for (let i = 0; i < gp.kh; i++) {
+      const wo = weightRow(g, gp, i);
+      blas.sgemm(
+        false,
+        true,
+        p,
+        run,
+        g.co,
+        1,
+        dyv,
+        g.co,
+        wv.subarray(wo, wo + run * g.co),
+        g.co,
+        0,
+        c.subarray(i * run),
+        kp,
+      );
+    }
+    dxv.fill(0);
+    col2imAdd(gp, c, dxv);
+    return dx;
+  }
   const c = cols(p * k);
   blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, c, k);
   dxv.fill(0);
   col2imAdd(g, c, dxv);
   return dx;
+}
+
+/**
+ * Offset in W (`kh × kw × ci × co`) of row `i` of the pruned kernel `gp`:
+ * its `gp.kw · ci` rows of `co` are contiguous there.
+ */
+function weightRow(g: ConvGeometry, gp: ConvGeometry, i: number): number {
+  const a = i + g.pt - gp.pt;
+  const b = g.pl - gp.pl;
+  return (a * g.kw + b) * g.ci * g.co;
 }
 
 /** `Conv2DBackpropFilter`: `dW = cols(X)ᵀ · dY` on the BLAS. */
@@ -216,6 +329,13 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   const xv = heapF32(backend, x);
   const dyv = heapF32(backend, dy);
   const dwv = heapF32(backend, dw);
+  const d = isPointwise(g) || flippedCheaper(g)
+    ? undefined
+    : s2dGeometry(g, "filter");
+  if (d) {
+    s2dBackpropFilter(blas, d, xv, dyv, dwv);
+    return dw;
+  }
   if (!isPointwise(g) && flippedCheaper(g)) {
     // Stride 1: dW'[ci, (kh', kw', co)] = Xᵀ · im2col of dY (flipped geometry).
     const gt = flippedGeometry(g);
@@ -234,6 +354,34 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
           for (let co = 0; co < g.co; co++) dwv[d + co] = dwt[s + co];
         }
       }
+    }
+    return dw;
+  }
+  const gp = isPointwise(g) ? undefined : prunedGeometry(g, activeTaps(g));
+  if (gp) {
+    // Taps that only see padding get a zero gradient.
+    const kp = gp.kh * gp.kw * g.ci;
+    const run = gp.kw * g.ci;
+    const a = cols(p * kp);
+    im2col(gp, xv, a);
+    dwv.fill(0);
+    for (let i = 0; i < gp.kh; i++) {
+      const wo = weightRow(g, gp, i);
+      blas.sgemm(
+        true,
+        false,
+        run,
+        g.co,
+        p,
+        1,
+        a.subarray(i * run),
+        kp,
+        dyv,
+        g.co,
+        0,
+        dwv.subarray(wo, wo + run * g.co),
+        g.co,
+      );
     }
     return dw;
   }

@@ -108,6 +108,20 @@ export const CONV_CASES: ConvCase[] = [
     strides: 2,
     pad: "same",
   },
+  {
+    name: "one row: kernel rows that only see padding, 4x3 s2",
+    x: [2, 1, 5, 3],
+    filter: [4, 3, 3, 2],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "2x3 to 1x2, explicit pad 1: kernel rows and columns only padding",
+    x: [1, 2, 3, 4],
+    filter: [4, 4, 4, 3],
+    strides: 2,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
 ];
 
 /** Stride-1 cases with few output channels (the BLAS path's transposed-geometry kernels). */
@@ -132,5 +146,54 @@ export const FEW_OUTPUT_CHANNEL_CASES: ConvCase[] = [
     filter: [3, 3, 8, 1],
     strides: 1,
     pad: "same",
+  },
+];
+
+/**
+ * Kernels a multiple of the stride (the space-to-depth path), with shapes
+ * large enough that it runs by its own choice too.
+ */
+export const S2D_CASES: ConvCase[] = [
+  {
+    name: "4x4 s2 explicit 1, batch 3, odd non-square",
+    x: [3, 13, 9, 5],
+    filter: [4, 4, 5, 7],
+    strides: 2,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
+  {
+    name: "4x4 s2 same, 64x64, RGB (auto: forward only)",
+    x: [1, 64, 64, 3],
+    filter: [4, 4, 3, 8],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "4x4 s2 same, 64x64, 8 channels in (auto, gradients too)",
+    x: [1, 64, 64, 8],
+    filter: [4, 4, 8, 4],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "4x4 s2 same, batch 2, 66x70 (auto), 1 channel in",
+    x: [2, 66, 70, 1],
+    filter: [4, 4, 1, 4],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "6x4 kernel, strides [3, 2], uneven pads",
+    x: [2, 14, 11, 2],
+    filter: [6, 4, 2, 3],
+    strides: [3, 2],
+    pad: [[0, 0], [2, 1], [0, 2], [0, 0]],
+  },
+  {
+    name: "4x4 s2 valid, odd sides (rows S leaves out)",
+    x: [1, 12, 11, 3],
+    filter: [4, 4, 3, 1],
+    strides: 2,
+    pad: "valid",
   },
 ];

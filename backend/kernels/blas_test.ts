@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { loadBlas, parallelPays } from "./blas.ts";
+import { BLAS_AVAILABLE } from "./test_util.ts";
+
+Deno.test("parallelPays: thin, short or small products stay on one thread", () => {
+  assert.equal(parallelPays(1024, 64, 512), true);
+  assert.equal(parallelPays(16, 256, 4096), true);
+  assert.equal(parallelPays(4, 512, 4096), false); // few rows
+  assert.equal(parallelPays(4225, 12, 32), false); // few columns
+  assert.equal(parallelPays(4096, 256, 4), false); // short inner dimension
+  assert.equal(parallelPays(4290, 24, 32), false); // under 4M multiply-adds
+  assert.equal(parallelPays(1, 256, 4096), true); // matrix-vector: reading bound
+  assert.equal(parallelPays(1, 16, 16), false);
+});
+
+/** `C = A·B` the slow way, row-major. */
+function naive(
+  m: number,
+  n: number,
+  k: number,
+  a: Float32Array,
+  b: Float32Array,
+) {
+  const c = new Float32Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += a[i * k + p] * b[p * n + j];
+      c[i * n + j] = s;
+    }
+  }
+  return c;
+}
+
+Deno.test({
+  name:
+    "Blas: products agree across thread counts; setThreads clamps to [1, loaded]",
+  ignore: !BLAS_AVAILABLE,
+  fn: () => {
+    const blas = loadBlas({ threads: 2 })!;
+    try {
+      assert.equal(blas.setThreads(0), 1);
+      assert.ok(blas.setThreads(99) <= blas.threads);
+      for (const [m, n, k] of [[4, 512, 64], [300, 40, 400], [1, 700, 600]]) {
+        const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+        const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+        const want = naive(m, n, k, a, b);
+        for (const t of [1, 2]) {
+          blas.setThreads(t);
+          const c = new Float32Array(m * n);
+          blas.sgemm(false, false, m, n, k, 1, a, k, b, n, 0, c, n);
+          for (let i = 0; i < c.length; i++) {
+            assert.ok(
+              Math.abs(c[i] - want[i]) < 1e-3 * Math.sqrt(k),
+              `[${m},${n},${k}] at ${i}`,
+            );
+          }
+        }
+      }
+    } finally {
+      blas.close();
+    }
+  },
+});
