@@ -1,0 +1,150 @@
+/**
+ * Training-mode batch normalisation as loops over the wasm heap, shared by
+ * the `P2pBatchNormTrain` and `P2pBatchNormTrainGrad` wasm kernels. The
+ * channel is the last axis; statistics are over all the others (M values a
+ * channel), accumulated in float64.
+ *
+ * - Forward: mean μ, biased variance σ², y = γ·(x − μ)/√(σ² + ε) + β, in two
+ *   passes (statistics, then y).
+ * - Backward, with x̂ = (x − μ)/√(σ² + ε) and the gradients dμ, dσ² that
+ *   reach the statistics outputs (zeros when only y is used):
+ *   dβ = Σdy, dγ = Σdy·x̂,
+ *   dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M) + dμ/M + 2·dσ²·(x − μ)/M,
+ *   in two passes (sums, then dx).
+ *
+ * @module
+ */
+import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
+
+/** Arguments of the batch-norm kernels as tfjs passes them. */
+export interface BatchNormHeapArgs {
+  /** Named inputs. */
+  inputs: Record<string, TensorInfo>;
+  /** The wasm backend. */
+  backend: WasmBackendLike;
+  /** Attributes (`epsilon`). */
+  attrs: Record<string, unknown>;
+}
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Channels (last axis) and values a channel of `x`; throws on a mismatch with `c`. */
+function geometry(
+  kernel: string,
+  x: TensorInfo,
+  c: TensorInfo,
+): [number, number] {
+  const channels = x.shape[x.shape.length - 1];
+  if (x.shape.length < 2 || size(c.shape) !== channels) {
+    throw new Error(
+      `${kernel} (p2p wasm): expected x of rank ≥ 2 and per-channel inputs of ${channels} values, ` +
+        `received x [${x.shape}] and [${c.shape}]`,
+    );
+  }
+  return [channels, size(x.shape) / channels];
+}
+
+/**
+ * `P2pBatchNormTrain`: inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs
+ * y (shape of x), μ and σ² (one value a channel).
+ */
+export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
+  const { inputs: { x, gamma, beta }, backend, attrs } = args;
+  const eps = attrs.epsilon as number;
+  const [C, M] = geometry("P2pBatchNormTrain", x, gamma);
+  const out = backend.makeOutput([...x.shape], "float32");
+  const outMean = backend.makeOutput([C], "float32");
+  const outVar = backend.makeOutput([C], "float32");
+  const X = heapF32(backend, x);
+  const Y = heapF32(backend, out);
+  const G = heapF32(backend, gamma);
+  const B = heapF32(backend, beta);
+  const MU = heapF32(backend, outMean);
+  const VAR = heapF32(backend, outVar);
+  // Sums of x − k and (x − k)², shifted by each channel's first value k so
+  // that a large mean does not cancel the variance away.
+  const k = new Float64Array(C);
+  const s1 = new Float64Array(C);
+  const s2 = new Float64Array(C);
+  if (M > 0) { for (let c = 0; c < C; c++) k[c] = X[c]; }
+  for (let i = 0, o = 0; i < M; i++, o += C) {
+    for (let c = 0; c < C; c++) {
+      const d = X[o + c] - k[c];
+      s1[c] += d;
+      s2[c] += d * d;
+    }
+  }
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const m1 = s1[c] / M;
+    const variance = Math.max(0, s2[c] / M - m1 * m1);
+    const mean = k[c] + m1;
+    MU[c] = mean;
+    VAR[c] = variance;
+    scale[c] = G[c] / Math.sqrt(variance + eps);
+    shift[c] = B[c] - mean * scale[c];
+  }
+  for (let i = 0, o = 0; i < M; i++, o += C) {
+    for (let c = 0; c < C; c++) Y[o + c] = X[o + c] * scale[c] + shift[c];
+  }
+  return [out, outMean, outVar];
+}
+
+/**
+ * `P2pBatchNormTrainGrad`: inputs `dy`, `x`, `gamma`, `mean`, `variance`,
+ * `dmean`, `dvariance`; attr `epsilon`; outputs dx, dγ and dβ.
+ */
+export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
+  const {
+    inputs: { dy, x, gamma, mean, variance, dmean, dvariance },
+    backend,
+    attrs,
+  } = args;
+  const eps = attrs.epsilon as number;
+  const [C, M] = geometry("P2pBatchNormTrainGrad", x, gamma);
+  const outDx = backend.makeOutput([...x.shape], "float32");
+  const outDg = backend.makeOutput([C], "float32");
+  const outDb = backend.makeOutput([C], "float32");
+  const DY = heapF32(backend, dy);
+  const X = heapF32(backend, x);
+  const G = heapF32(backend, gamma);
+  const MU = heapF32(backend, mean);
+  const VAR = heapF32(backend, variance);
+  const DMU = heapF32(backend, dmean);
+  const DVAR = heapF32(backend, dvariance);
+  const DX = heapF32(backend, outDx);
+  const DG = heapF32(backend, outDg);
+  const DB = heapF32(backend, outDb);
+  const mu = new Float64Array(C);
+  for (let c = 0; c < C; c++) mu[c] = MU[c];
+  const sdy = new Float64Array(C);
+  const sdyx = new Float64Array(C);
+  for (let i = 0, o = 0; i < M; i++, o += C) {
+    for (let c = 0; c < C; c++) {
+      const g = DY[o + c];
+      sdy[c] += g;
+      sdyx[c] += g * (X[o + c] - mu[c]);
+    }
+  }
+  // dx = a·dy + b·x + d per channel.
+  const a = new Float64Array(C);
+  const b = new Float64Array(C);
+  const d = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const invstd = 1 / Math.sqrt(VAR[c] + eps);
+    const dBeta = sdy[c];
+    const dGamma = sdyx[c] * invstd;
+    DB[c] = dBeta;
+    DG[c] = dGamma;
+    a[c] = G[c] * invstd;
+    b[c] = -a[c] * invstd * dGamma / M + 2 * DVAR[c] / M;
+    d[c] = -a[c] * dBeta / M + DMU[c] / M - b[c] * mu[c];
+  }
+  for (let i = 0, o = 0; i < M; i++, o += C) {
+    for (let c = 0; c < C; c++) {
+      DX[o + c] = a[c] * DY[o + c] + b[c] * X[o + c] + d[c];
+    }
+  }
+  return [outDx, outDg, outDb];
+}
