@@ -2,9 +2,10 @@
  * tfjs-layers' `BatchNormalization` with a fused training branch: in
  * training mode (and in pix2pix's paper-mode inference, which uses batch
  * statistics too) it normalises with {@linkcode batchNormTrain}, one kernel
- * forwards and one backwards where the backend has p2p's, instead of the
- * dozen small ops of `tf.moments` + `tf.batchNorm` and their gradients. The
- * moving mean and variance are updated by the same ops as tfjs-layers'.
+ * forwards (moving-average updates included) and one backwards where the
+ * backend has p2p's, instead of the dozens of small ops of `tf.moments` +
+ * `tf.batchNorm`, their gradients and the moving averages. The moving mean
+ * and variance are updated with tfjs-layers' formula and float32 rounding.
  * Everything else (inference with the moving statistics, weights,
  * serialisation) is tfjs-layers' own: the class is registered under tfjs's
  * `BatchNormalization` name, so saved models still say `BatchNormalization`
@@ -59,22 +60,6 @@ interface LayerVariable {
 }
 
 /**
- * `variable ← variable − (variable − value)·(1 − momentum)`, the ops of
- * tfjs-layers' `doMovingAverage`.
- */
-function movingAverage(
-  variable: LayerVariable,
-  value: tf.Tensor,
-  momentum: number,
-): void {
-  tf.tidy(() => {
-    const decay = 1 - momentum;
-    const orig = variable.read();
-    variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
-  });
-}
-
-/**
  * tfjs-layers' `BatchNormalization` whose training branch (channels last,
  * with γ and β) runs {@linkcode batchNormTrain}; any other configuration
  * falls back to tfjs-layers' own call. Serialises as `BatchNormalization`.
@@ -101,16 +86,21 @@ export class BatchNormalization extends TfjsBatchNormalization {
     const gamma = s.gamma;
     const beta = s.beta;
     return tf.tidy(() => {
-      const { y, mean, variance } = batchNormTrain(
+      const { y, movingMean, movingVariance } = batchNormTrain(
         x,
         gamma.read(),
         beta.read(),
         {
           epsilon: s.epsilon,
+          moving: {
+            mean: s.movingMean.read(),
+            variance: s.movingVariance.read(),
+            momentum: s.momentum,
+          },
         },
       );
-      movingAverage(s.movingMean, mean, s.momentum);
-      movingAverage(s.movingVariance, variance, s.momentum);
+      s.movingMean.write(movingMean!);
+      s.movingVariance.write(movingVariance!);
       return y;
     });
   }

@@ -12,7 +12,12 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor } from "./types.ts";
 
-/** Name of the fused forward kernel (inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs y, μ, σ²). */
+/**
+ * Name of the fused forward kernel: inputs `x`, `gamma`, `beta`, optionally
+ * `movingMean` and `movingVariance`; attrs `epsilon` and (with the moving
+ * statistics) `momentum`; outputs y, μ, σ² and, with the moving statistics,
+ * their updates (see {@linkcode movingAverage}).
+ */
 export const BATCH_NORM_TRAIN_KERNEL = "P2pBatchNormTrain";
 
 /**
@@ -29,6 +34,20 @@ export interface BatchNormTrainResult {
   mean: Tensor;
   /** σ², the biased variance of each channel (shape `[C]`). */
   variance: Tensor;
+  /** The updated moving mean, when {@linkcode BatchNormTrainOptions.moving} was given. */
+  movingMean?: Tensor;
+  /** The updated moving variance, when {@linkcode BatchNormTrainOptions.moving} was given. */
+  movingVariance?: Tensor;
+}
+
+/** Moving statistics to update along with the forward pass. */
+export interface MovingStatistics {
+  /** The moving mean before this batch (shape `[C]`). */
+  mean: Tensor;
+  /** The moving variance before this batch (shape `[C]`). */
+  variance: Tensor;
+  /** Weight of the old value (tfjs-layers' `momentum`). */
+  momentum: number;
 }
 
 /** Options of {@linkcode batchNormTrain}. */
@@ -36,11 +55,33 @@ export interface BatchNormTrainOptions {
   /** Added to σ² before the square root. @default 1e-5 */
   epsilon?: number;
   /**
+   * Moving statistics to update as tfjs-layers does (see
+   * {@linkcode movingAverage}); the result then has `movingMean` and
+   * `movingVariance`.
+   * @default undefined
+   */
+  moving?: MovingStatistics;
+  /**
    * Use the fused kernels where the backend has them (`false`: always the
    * composite tf ops, for comparisons).
    * @default true
    */
   fused?: boolean;
+}
+
+/**
+ * `value ← value − (value − batch)·(1 − momentum)`, the ops of tfjs-layers'
+ * `doMovingAverage` (the fused kernel rounds each step to float32 the same
+ * way).
+ */
+export function movingAverage(
+  value: Tensor,
+  batch: Tensor,
+  momentum: number,
+): Tensor {
+  return tf.tidy(() =>
+    tf.sub(value, tf.mul(tf.sub(value, batch), 1 - momentum))
+  );
 }
 
 /** Whether the current backend has the fused forward kernel. */
@@ -93,7 +134,7 @@ function registerBatchNormTrainGradient(): void {
   tf.registerGradient({
     kernelName: BATCH_NORM_TRAIN_KERNEL,
     inputsToSave: ["x", "gamma"],
-    outputsToSave: [false, true, true],
+    outputsToSave: [false, true, true, false, false],
     gradFunc: (
       dys: tf.Tensor | tf.Tensor[],
       saved: tf.Tensor[],
@@ -174,17 +215,39 @@ export function batchNormTrain(
     (options.fused ?? true) && x.dtype === "float32" && batchNormTrainFused()
   ) {
     registerBatchNormTrainGradient();
-    const [y, mean, variance] = tf.engine().runKernel(
-      BATCH_NORM_TRAIN_KERNEL,
-      { x, gamma, beta },
-      { epsilon },
-    ) as [Tensor, Tensor, Tensor];
-    return { y, mean, variance };
+    const moving = options.moving;
+    const inputs: tf.NamedTensorMap = { x, gamma, beta };
+    if (moving) {
+      inputs.movingMean = moving.mean;
+      inputs.movingVariance = moving.variance;
+    }
+    const [y, mean, variance, movingMean, movingVariance] = tf.engine()
+      .runKernel(
+        BATCH_NORM_TRAIN_KERNEL,
+        inputs,
+        moving ? { epsilon, momentum: moving.momentum } : { epsilon },
+      ) as Tensor[];
+    return moving
+      ? { y, mean, variance, movingMean, movingVariance }
+      : { y, mean, variance };
   }
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const { mean, variance } = tf.moments(x, axes);
     const y = tf.batchNorm(x, mean, variance, beta, gamma, epsilon);
-    return { y, mean, variance };
+    const moving = options.moving;
+    return moving
+      ? {
+        y,
+        mean,
+        variance,
+        movingMean: movingAverage(moving.mean, mean, moving.momentum),
+        movingVariance: movingAverage(
+          moving.variance,
+          variance,
+          moving.momentum,
+        ),
+      }
+      : { y, mean, variance };
   });
 }

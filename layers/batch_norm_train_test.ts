@@ -5,6 +5,7 @@ import {
   BATCH_NORM_TRAIN_KERNEL,
   batchNormTrain,
   batchNormTrainFused,
+  movingAverage,
 } from "./batch_norm_train.ts";
 
 tf.enableProdMode();
@@ -125,6 +126,39 @@ Deno.test("batchNormTrain: a gradient of its gradient (the WGAN-GP penalty) matc
       Math.abs(fused[i] - composite[i]) <=
         1e-3 * Math.max(1, Math.abs(composite[i])),
       `dγ[${i}]: ${fused[i]} vs ${composite[i]}`,
+    );
+  }
+});
+
+Deno.test("batchNormTrain: the fused moving-average update = tfjs-layers' ops on the batch statistics, bit for bit", async () => {
+  await selectBackend({ backend: "wasm", log: null });
+  for (const shape of SHAPES) {
+    const c = shape[shape.length - 1];
+    const [fused, ops, composite] = tf.tidy(() => {
+      const x = tf.add(tf.randomNormal(shape, 0, 2, "float32", 1), 3);
+      const gamma = tf.randomNormal([c], 1, 0.3, "float32", 2);
+      const beta = tf.randomNormal([c], 0, 0.3, "float32", 3);
+      const moving = {
+        mean: tf.randomNormal([c], 0, 1, "float32", 4),
+        variance: tf.abs(tf.randomNormal([c], 1, 1, "float32", 5)),
+        momentum: 0.9,
+      };
+      const r = batchNormTrain(x, gamma, beta, { moving });
+      const plain = batchNormTrain(x, gamma, beta, { moving, fused: false });
+      return [
+        [r.movingMean!, r.movingVariance!],
+        [
+          movingAverage(moving.mean, r.mean, 0.9),
+          movingAverage(moving.variance, r.variance, 0.9),
+        ],
+        [plain.movingMean!, plain.movingVariance!],
+      ].map((ts) => ts.map((t) => Array.from(t.dataSync())));
+    });
+    assert.deepEqual(fused, ops, `[${shape}] bit for bit`);
+    composite.flat().forEach((v, i) =>
+      assert.ok(
+        Math.abs(v - fused.flat()[i]) <= 1e-5 * Math.max(1, Math.abs(v)),
+      )
     );
   }
 });

@@ -46,10 +46,18 @@ function geometry(
 
 /**
  * `P2pBatchNormTrain`: inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs
- * y (shape of x), μ and σ² (one value a channel).
+ * y (shape of x), μ and σ² (one value a channel). With inputs
+ * `movingMean`, `movingVariance` and attr `momentum`, two more outputs: the
+ * moving statistics updated as tfjs-layers does, `m − (m − μ)·(1 −
+ * momentum)`, each operation rounded to float32 as tfjs's `Sub` and `Mul`
+ * kernels round it.
  */
 export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
-  const { inputs: { x, gamma, beta }, backend, attrs } = args;
+  const {
+    inputs: { x, gamma, beta, movingMean, movingVariance },
+    backend,
+    attrs,
+  } = args;
   const eps = attrs.epsilon as number;
   const [C, M] = geometry("P2pBatchNormTrain", x, gamma);
   const out = backend.makeOutput([...x.shape], "float32");
@@ -88,7 +96,24 @@ export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
   for (let i = 0, o = 0; i < M; i++, o += C) {
     for (let c = 0; c < C; c++) Y[o + c] = X[o + c] * scale[c] + shift[c];
   }
-  return [out, outMean, outVar];
+  if (movingMean === undefined || movingVariance === undefined) {
+    return [out, outMean, outVar];
+  }
+  const outMovingMean = backend.makeOutput([C], "float32");
+  const outMovingVar = backend.makeOutput([C], "float32");
+  const decay = Math.fround(1 - (attrs.momentum as number));
+  const update = (moving: TensorInfo, batch: TensorInfo, into: TensorInfo) => {
+    const old = heapF32(backend, moving);
+    const now = heapF32(backend, batch);
+    const next = heapF32(backend, into);
+    for (let c = 0; c < C; c++) {
+      const delta = Math.fround(Math.fround(old[c] - now[c]) * decay);
+      next[c] = old[c] - delta;
+    }
+  };
+  update(movingMean, outMean, outMovingMean);
+  update(movingVariance, outVar, outMovingVar);
+  return [out, outMean, outVar, outMovingMean, outMovingVar];
 }
 
 /**
