@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "@p2p/backend";
+import { probeGpu, registerWebGpuKernels, selectBackend } from "@p2p/backend";
 import {
   BATCH_NORM_TRAIN_KERNEL,
   batchNormTrain,
@@ -22,6 +22,26 @@ const SHAPES: number[][] = [
 
 /** y, μ, σ² and the gradients of a loss that uses all three, as arrays. */
 function run(shape: number[], fused: boolean): Float32Array[] {
+  const ts = tensors(shape, fused);
+  const out = ts.map((t) => t.dataSync() as Float32Array);
+  tf.dispose(ts);
+  return out;
+}
+
+/** {@linkcode run}, reading the values asynchronously (WebGPU). */
+async function runAsync(
+  shape: number[],
+  fused: boolean,
+): Promise<Float32Array[]> {
+  const ts = tensors(shape, fused);
+  const out: Float32Array[] = [];
+  for (const t of ts) out.push(await t.data() as Float32Array);
+  tf.dispose(ts);
+  return out;
+}
+
+/** y, μ, σ² and the gradients of a loss that uses all three. */
+function tensors(shape: number[], fused: boolean): tf.Tensor[] {
   return tf.tidy(() => {
     const c = shape[shape.length - 1];
     // A mean far from 0 checks the variance does not cancel away.
@@ -45,9 +65,7 @@ function run(shape: number[], fused: boolean): Float32Array[] {
     const [dxY] = tf.grads((xx: tf.Tensor) =>
       tf.sum(tf.mul(batchNormTrain(xx, gamma, beta, { fused }).y, w))
     )([x]);
-    return [y, mean, variance, dx, dg, db, dxY].map((t) =>
-      t.dataSync() as Float32Array
-    );
+    return [y, mean, variance, dx, dg, db, dxY];
   });
 }
 
@@ -100,6 +118,29 @@ Deno.test("batchNormTrain: the wasm kernels = the composite tf ops on wasm = tfj
     assertClose(fused, composite, 2e-5, `[${shape}] fused vs composite`);
     assertClose(fused, cpu, 2e-5, `[${shape}] fused vs cpu`);
   }
+});
+
+Deno.test({
+  name:
+    "batchNormTrain: the WebGPU kernels = tfjs cpu (values, gradients, odd shapes)",
+  ignore: (await probeGpu()).adapter === null,
+  fn: async () => {
+    await selectBackend({ backend: "webgpu", log: null });
+    registerWebGpuKernels();
+    for (const shape of SHAPES) {
+      await tf.setBackend("cpu");
+      const cpu = run(shape, true);
+      await tf.setBackend("webgpu");
+      assert.ok(
+        batchNormTrainFused(),
+        "P2pBatchNormTrain is registered on webgpu",
+      );
+      const before = tf.memory().numTensors;
+      const gpu = await runAsync(shape, true);
+      assert.equal(tf.memory().numTensors, before, "no tensors leak on webgpu");
+      assertClose(gpu, cpu, 1e-4, `[${shape}] webgpu vs cpu`);
+    }
+  },
 });
 
 Deno.test("batchNormTrain: a gradient of its gradient (the WGAN-GP penalty) matches the composite ops", async () => {
