@@ -47,8 +47,8 @@ interface BatchNormInternals {
   axis: number;
   momentum: number;
   epsilon: number;
-  gamma: LayerVariable | null;
-  beta: LayerVariable | null;
+  gamma?: LayerVariable | null;
+  beta?: LayerVariable | null;
   movingMean: LayerVariable;
   movingVariance: LayerVariable;
 }
@@ -78,7 +78,7 @@ export class BatchNormalization extends TfjsBatchNormalization {
     const last = s.axis === -1 || s.axis === x.rank - 1;
     if (
       kwargs?.training !== true || !last || x.rank < 2 ||
-      x.dtype !== "float32" || s.gamma === null || s.beta === null ||
+      x.dtype !== "float32" || s.gamma == null || s.beta == null ||
       (Array.isArray(inputs) && inputs.length !== 1)
     ) {
       return super.call(inputs, kwargs);

@@ -97,6 +97,29 @@ Deno.test("BatchNormalization: training outputs, gradients and moving statistics
   }
 });
 
+Deno.test("BatchNormalization: without γ or β (scale / center false) it is tfjs-layers' own call", async () => {
+  await selectBackend({ backend: "wasm", log: null });
+  for (const extra of [{ scale: false }, { center: false }]) {
+    const args = { ...ARGS, ...extra };
+    const outcome = (layer: tf.layers.Layer) =>
+      tf.tidy(() => {
+        const x = tf.randomNormal([2, 3, 3, 4], 1, 2, "float32", 3);
+        try {
+          return Array.from(
+            (layer.apply(x, { training: true }) as tf.Tensor).dataSync(),
+          );
+        } catch (e) {
+          return String(e); // tfjs-layers 4.22 reads the missing weight
+        }
+      });
+    const ours = batchNormalization(args as never);
+    const stock = tf.layers.batchNormalization(args);
+    assert.deepEqual(outcome(ours), outcome(stock));
+    ours.dispose();
+    stock.dispose();
+  }
+});
+
 Deno.test("BatchNormalization: serialises as tfjs-layers' BatchNormalization and loads back as this class", async () => {
   await tf.setBackend("cpu");
   const ours = batchNormalization({ ...ARGS, name: "bn" });
