@@ -1,11 +1,13 @@
 /**
  * Training-mode batch normalisation as one op: the statistics over every
- * axis but the last (the channels), the normalised output, and a gradient
- * in closed form. Where the current backend has p2p's `P2pBatchNormTrain`
- * kernel (the wasm backend after `registerFastWasmKernels`) the forward is
- * that one kernel and the backward `P2pBatchNormTrainGrad`; elsewhere it is
- * what tfjs-layers computes (`tf.moments`, then `tf.batchNorm`) with tfjs's
- * own gradients.
+ * axis but the last (the channels), the normalised output, optionally the
+ * moving-average updates, and a gradient in closed form. Where the current
+ * backend has p2p's `P2pBatchNormTrain` kernel (wasm after
+ * `registerFastWasmKernels`, webgpu after `registerWebGpuKernels`, both in
+ * `@p2p/backend`) the forward is that one kernel and the backward
+ * `P2pBatchNormTrainGrad` (the tf ops of the same formula when the backward
+ * pass is itself differentiated); elsewhere it is what tfjs-layers computes
+ * (`tf.moments`, then `tf.batchNorm`) with tfjs's own gradients.
  *
  * @module
  */
