@@ -69,32 +69,33 @@ export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
   const B = heapF32(backend, beta);
   const MU = heapF32(backend, outMean);
   const VAR = heapF32(backend, outVar);
-  // Sums of x − k and (x − k)², shifted by each channel's first value k so
-  // that a large mean does not cancel the variance away.
-  const k = new Float64Array(C);
-  const s1 = new Float64Array(C);
-  const s2 = new Float64Array(C);
-  if (M > 0) { for (let c = 0; c < C; c++) k[c] = X[c]; }
-  for (let i = 0, o = 0; i < M; i++, o += C) {
-    for (let c = 0; c < C; c++) {
-      const d = X[o + c] - k[c];
-      s1[c] += d;
-      s2[c] += d * d;
-    }
-  }
+  const n = M * C;
+  // Per channel, sums of x − k and (x − k)² in registers, shifted by the
+  // channel's first value k so that a large mean does not cancel the
+  // variance away (a strided loop per channel: twice as fast in V8 as
+  // accumulating every channel of a row into arrays).
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
   for (let c = 0; c < C; c++) {
-    const m1 = s1[c] / M;
-    const variance = Math.max(0, s2[c] / M - m1 * m1);
-    const mean = k[c] + m1;
+    const k = M > 0 ? X[c] : 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = c; i < n; i += C) {
+      const d = X[i] - k;
+      s1 += d;
+      s2 += d * d;
+    }
+    const m1 = s1 / M;
+    const variance = Math.max(0, s2 / M - m1 * m1);
+    const mean = k + m1;
     MU[c] = mean;
     VAR[c] = variance;
     scale[c] = G[c] / Math.sqrt(variance + eps);
     shift[c] = B[c] - mean * scale[c];
   }
-  for (let i = 0, o = 0; i < M; i++, o += C) {
-    for (let c = 0; c < C; c++) Y[o + c] = X[o + c] * scale[c] + shift[c];
+  for (let i = 0, c = 0; i < n; i++) {
+    Y[i] = X[i] * scale[c] + shift[c];
+    if (++c === C) c = 0;
   }
   if (movingMean === undefined || movingVariance === undefined) {
     return [out, outMean, outVar];
@@ -141,35 +142,31 @@ export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
   const DX = heapF32(backend, outDx);
   const DG = heapF32(backend, outDg);
   const DB = heapF32(backend, outDb);
-  const mu = new Float64Array(C);
-  for (let c = 0; c < C; c++) mu[c] = MU[c];
-  const sdy = new Float64Array(C);
-  const sdyx = new Float64Array(C);
-  for (let i = 0, o = 0; i < M; i++, o += C) {
-    for (let c = 0; c < C; c++) {
-      const g = DY[o + c];
-      sdy[c] += g;
-      sdyx[c] += g * (X[o + c] - mu[c]);
-    }
-  }
+  const n = M * C;
   // dx = a·dy + b·x + d per channel.
   const a = new Float64Array(C);
   const b = new Float64Array(C);
   const d = new Float64Array(C);
   for (let c = 0; c < C; c++) {
+    const mu = MU[c];
+    let sdy = 0;
+    let sdyx = 0;
+    for (let i = c; i < n; i += C) {
+      const g = DY[i];
+      sdy += g;
+      sdyx += g * (X[i] - mu);
+    }
     const invstd = 1 / Math.sqrt(VAR[c] + eps);
-    const dBeta = sdy[c];
-    const dGamma = sdyx[c] * invstd;
-    DB[c] = dBeta;
+    const dGamma = sdyx * invstd;
+    DB[c] = sdy;
     DG[c] = dGamma;
     a[c] = G[c] * invstd;
     b[c] = -a[c] * invstd * dGamma / M + 2 * DVAR[c] / M;
-    d[c] = -a[c] * dBeta / M + DMU[c] / M - b[c] * mu[c];
+    d[c] = -a[c] * sdy / M + DMU[c] / M - b[c] * mu;
   }
-  for (let i = 0, o = 0; i < M; i++, o += C) {
-    for (let c = 0; c < C; c++) {
-      DX[o + c] = a[c] * DY[o + c] + b[c] * X[o + c] + d[c];
-    }
+  for (let i = 0, c = 0; i < n; i++) {
+    DX[i] = a[c] * DY[i] + b[c] * X[i] + d[c];
+    if (++c === C) c = 0;
   }
   return [outDx, outDg, outDb];
 }
