@@ -13,7 +13,9 @@
  *   `LeakyRelu` and its gradient's `Greater` / `Select` as loops on the heap;
  *   and
  *   `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
- *   optimizer.
+ *   optimizer; `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`, training-mode
+ *   batch normalisation and its gradient in two passes each (`@p2p/layers`'
+ *   BatchNormalization runs them).
  *
  * @module
  */
@@ -27,6 +29,8 @@ import type { DirectKernel } from "./kernels/wasm_heap.ts";
 import { setWasmKernelContext } from "./kernels/wasm/context.ts";
 import { adamUpdateConfig } from "./kernels/wasm/adam_update.ts";
 import { batchMatMulConfig } from "./kernels/wasm/batch_mat_mul.ts";
+import { batchNormTrainConfig } from "./kernels/wasm/batch_norm_train.ts";
+import { batchNormTrainGradConfig } from "./kernels/wasm/batch_norm_train_grad.ts";
 import { concatConfig } from "./kernels/wasm/concat.ts";
 import { conv2DConfig } from "./kernels/wasm/conv2d.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/wasm/conv2d_backprop_filter.ts";
@@ -135,7 +139,7 @@ const XNNPACK_KERNELS: tf.KernelConfig[] = [
   conv2DBackpropFilterConfig,
 ];
 
-/** Data movement, element-wise kernels and the fused Adam update. */
+/** Data movement, element-wise kernels, the fused Adam update and training-mode batch norm. */
 const DATA_KERNELS: tf.KernelConfig[] = [
   identityConfig,
   tileConfig,
@@ -148,6 +152,8 @@ const DATA_KERNELS: tf.KernelConfig[] = [
   greaterConfig,
   selectConfig,
   adamUpdateConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
 ];
 
 /** Loads the native BLAS `options` ask for; `undefined` (reason in `why`) when there is none. */

@@ -10,13 +10,18 @@
  *   at stride 2. tfjs-webgpu's channels-last one is already a tiled product
  *   (not naive), and on llvmpipe p2p's is no faster (it is bound by
  *   per-invocation overhead there, not arithmetic), so the stock one stays
- *   the default until a hardware GPU shows otherwise.
+ *   the default until a hardware GPU shows otherwise;
+ * - `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`
+ *   (`kernels/webgpu_batch_norm_train*.ts`), `@p2p/layers`' training-mode
+ *   batch norm as per-channel reductions and one element-wise pass.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { conv2DBackpropFilterWebGpu } from "./kernels/webgpu_conv2d_backprop_filter.ts";
 import { conv2DBackpropInputWebGpu } from "./kernels/webgpu_conv2d_backprop_input.ts";
+import { batchNormTrainWebGpu } from "./kernels/webgpu_batch_norm_train.ts";
+import { batchNormTrainGradWebGpu } from "./kernels/webgpu_batch_norm_train_grad.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -28,6 +33,8 @@ type WithFallback = (
 const KERNELS: Record<string, WithFallback> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWebGpu,
   Conv2DBackpropInput: conv2DBackpropInputWebGpu,
+  P2pBatchNormTrain: batchNormTrainWebGpu as WithFallback,
+  P2pBatchNormTrainGrad: batchNormTrainGradWebGpu as WithFallback,
 };
 
 const BACKEND = "webgpu";
@@ -56,7 +63,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "P2pBatchNormTrain", "P2pBatchNormTrainGrad"]
  * unregisterWebGpuKernels();
  * ```
  */

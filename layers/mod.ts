@@ -22,6 +22,8 @@
 export { type SeedSequence, seedSequence } from "./init.ts";
 export * from "./conv.ts";
 export * from "./norm.ts";
+export * from "./batch_norm.ts";
+export * from "./batch_norm_train.ts";
 export * from "./activation.ts";
 export * from "./encoder_block.ts";
 export * from "./decoder_block.ts";

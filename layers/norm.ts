@@ -4,7 +4,7 @@
  * @module
  */
 import { oneOf } from "@p2p/internal";
-import * as tf from "@tensorflow/tfjs";
+import { batchNormalization } from "./batch_norm.ts";
 import { gammaInitializer } from "./init.ts";
 import { InstanceNormalization } from "./instance_norm.ts";
 import type { SymbolicTensor } from "./conv.ts";
@@ -30,7 +30,8 @@ export function checkNorm(kind: string, where = "norm"): NormKind {
 
 /**
  * Applies the named normalisation to `x`. BatchNorm uses PyTorch's eps 1e-5
- * and momentum 0.1 (tfjs `momentum: 0.9`).
+ * and momentum 0.1 (tfjs `momentum: 0.9`), and its training branch runs the
+ * fused `batchNormTrain` (see `batch_norm.ts`).
  */
 export function normalize(
   x: SymbolicTensor,
@@ -39,7 +40,7 @@ export function normalize(
 ): SymbolicTensor {
   switch (checkNorm(kind)) {
     case "batch":
-      return tf.layers.batchNormalization({
+      return batchNormalization({
         axis: -1,
         epsilon: 1e-5,
         momentum: 0.9,

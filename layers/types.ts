@@ -21,3 +21,5 @@ export type Shape = tf.Shape;
 export type ConfigDict = tf.serialization.ConfigDict;
 /** The tfjs-layers base layer class. */
 export type Layer = tf.layers.Layer;
+/** A tfjs serializable object, such as a tfjs-layers initializer. */
+export type Serializable = tf.serialization.Serializable;

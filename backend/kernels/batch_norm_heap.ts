@@ -1,0 +1,172 @@
+/**
+ * Training-mode batch normalisation as loops over the wasm heap, shared by
+ * the `P2pBatchNormTrain` and `P2pBatchNormTrainGrad` wasm kernels. The
+ * channel is the last axis; statistics are over all the others (M values a
+ * channel), accumulated in float64.
+ *
+ * - Forward: mean μ, biased variance σ², y = γ·(x − μ)/√(σ² + ε) + β, in two
+ *   passes (statistics, then y).
+ * - Backward, with x̂ = (x − μ)/√(σ² + ε) and the gradients dμ, dσ² that
+ *   reach the statistics outputs (zeros when only y is used):
+ *   dβ = Σdy, dγ = Σdy·x̂,
+ *   dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M) + dμ/M + 2·dσ²·(x − μ)/M,
+ *   in two passes (sums, then dx).
+ *
+ * @module
+ */
+import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
+
+/** Arguments of the batch-norm kernels as tfjs passes them. */
+export interface BatchNormHeapArgs {
+  /** Named inputs. */
+  inputs: Record<string, TensorInfo>;
+  /** The wasm backend. */
+  backend: WasmBackendLike;
+  /** Attributes (`epsilon`). */
+  attrs: Record<string, unknown>;
+}
+
+const size = (shape: number[]): number => shape.reduce((a, b) => a * b, 1);
+
+/** Channels (last axis) and values a channel of `x`; throws on a mismatch with `c`. */
+function geometry(
+  kernel: string,
+  x: TensorInfo,
+  c: TensorInfo,
+): [number, number] {
+  const channels = x.shape[x.shape.length - 1];
+  if (x.shape.length < 2 || size(c.shape) !== channels) {
+    throw new Error(
+      `${kernel} (p2p wasm): expected x of rank ≥ 2 and per-channel inputs of ${channels} values, ` +
+        `received x [${x.shape}] and [${c.shape}]`,
+    );
+  }
+  return [channels, size(x.shape) / channels];
+}
+
+/**
+ * `P2pBatchNormTrain`: inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs
+ * y (shape of x), μ and σ² (one value a channel). With inputs
+ * `movingMean`, `movingVariance` and attr `momentum`, two more outputs: the
+ * moving statistics updated as tfjs-layers does, `m − (m − μ)·(1 −
+ * momentum)`, each operation rounded to float32 as tfjs's `Sub` and `Mul`
+ * kernels round it.
+ */
+export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
+  const {
+    inputs: { x, gamma, beta, movingMean, movingVariance },
+    backend,
+    attrs,
+  } = args;
+  const eps = attrs.epsilon as number;
+  const [C, M] = geometry("P2pBatchNormTrain", x, gamma);
+  const out = backend.makeOutput([...x.shape], "float32");
+  const outMean = backend.makeOutput([C], "float32");
+  const outVar = backend.makeOutput([C], "float32");
+  const X = heapF32(backend, x);
+  const Y = heapF32(backend, out);
+  const G = heapF32(backend, gamma);
+  const B = heapF32(backend, beta);
+  const MU = heapF32(backend, outMean);
+  const VAR = heapF32(backend, outVar);
+  const n = M * C;
+  // Per channel, sums of x − k and (x − k)² in registers, shifted by the
+  // channel's first value k so that a large mean does not cancel the
+  // variance away (a strided loop per channel: twice as fast in V8 as
+  // accumulating every channel of a row into arrays).
+  const scale = new Float64Array(C);
+  const shift = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const k = M > 0 ? X[c] : 0;
+    let s1 = 0;
+    let s2 = 0;
+    for (let i = c; i < n; i += C) {
+      const d = X[i] - k;
+      s1 += d;
+      s2 += d * d;
+    }
+    const m1 = s1 / M;
+    const variance = Math.max(0, s2 / M - m1 * m1);
+    const mean = k + m1;
+    MU[c] = mean;
+    VAR[c] = variance;
+    scale[c] = G[c] / Math.sqrt(variance + eps);
+    shift[c] = B[c] - mean * scale[c];
+  }
+  for (let i = 0, c = 0; i < n; i++) {
+    Y[i] = X[i] * scale[c] + shift[c];
+    if (++c === C) c = 0;
+  }
+  if (movingMean === undefined || movingVariance === undefined) {
+    return [out, outMean, outVar];
+  }
+  const outMovingMean = backend.makeOutput([C], "float32");
+  const outMovingVar = backend.makeOutput([C], "float32");
+  const decay = Math.fround(1 - (attrs.momentum as number));
+  const update = (moving: TensorInfo, batch: TensorInfo, into: TensorInfo) => {
+    const old = heapF32(backend, moving);
+    const now = heapF32(backend, batch);
+    const next = heapF32(backend, into);
+    for (let c = 0; c < C; c++) {
+      const delta = Math.fround(Math.fround(old[c] - now[c]) * decay);
+      next[c] = old[c] - delta;
+    }
+  };
+  update(movingMean, outMean, outMovingMean);
+  update(movingVariance, outVar, outMovingVar);
+  return [out, outMean, outVar, outMovingMean, outMovingVar];
+}
+
+/**
+ * `P2pBatchNormTrainGrad`: inputs `dy`, `x`, `gamma`, `mean`, `variance`,
+ * `dmean`, `dvariance`; attr `epsilon`; outputs dx, dγ and dβ.
+ */
+export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
+  const {
+    inputs: { dy, x, gamma, mean, variance, dmean, dvariance },
+    backend,
+    attrs,
+  } = args;
+  const eps = attrs.epsilon as number;
+  const [C, M] = geometry("P2pBatchNormTrainGrad", x, gamma);
+  const outDx = backend.makeOutput([...x.shape], "float32");
+  const outDg = backend.makeOutput([C], "float32");
+  const outDb = backend.makeOutput([C], "float32");
+  const DY = heapF32(backend, dy);
+  const X = heapF32(backend, x);
+  const G = heapF32(backend, gamma);
+  const MU = heapF32(backend, mean);
+  const VAR = heapF32(backend, variance);
+  const DMU = heapF32(backend, dmean);
+  const DVAR = heapF32(backend, dvariance);
+  const DX = heapF32(backend, outDx);
+  const DG = heapF32(backend, outDg);
+  const DB = heapF32(backend, outDb);
+  const n = M * C;
+  // dx = a·dy + b·x + d per channel.
+  const a = new Float64Array(C);
+  const b = new Float64Array(C);
+  const d = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const mu = MU[c];
+    let sdy = 0;
+    let sdyx = 0;
+    for (let i = c; i < n; i += C) {
+      const g = DY[i];
+      sdy += g;
+      sdyx += g * (X[i] - mu);
+    }
+    const invstd = 1 / Math.sqrt(VAR[c] + eps);
+    const dGamma = sdyx * invstd;
+    DB[c] = sdy;
+    DG[c] = dGamma;
+    a[c] = G[c] * invstd;
+    b[c] = -a[c] * invstd * dGamma / M + 2 * DVAR[c] / M;
+    d[c] = -a[c] * sdy / M + DMU[c] / M - b[c] * mu;
+  }
+  for (let i = 0, c = 0; i < n; i++) {
+    DX[i] = a[c] * DY[i] + b[c] * X[i] + d[c];
+    if (++c === C) c = 0;
+  }
+  return [outDx, outDg, outDb];
+}
