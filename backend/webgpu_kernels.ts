@@ -10,13 +10,17 @@
  *   at stride 2. tfjs-webgpu's channels-last one is already a tiled product
  *   (not naive), and on llvmpipe p2p's is no faster (it is bound by
  *   per-invocation overhead there, not arithmetic), so the stock one stays
- *   the default until a hardware GPU shows otherwise.
+ *   the default until a hardware GPU shows otherwise;
+ * - `P2pAdamUpdate` (`kernels/webgpu_adam_update.ts`), the Adam update of
+ *   p2p's optimizer: three element-wise dispatches a variable in place of
+ *   about thirteen.
  *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
 import { conv2DBackpropFilterWebGpu } from "./kernels/webgpu_conv2d_backprop_filter.ts";
 import { conv2DBackpropInputWebGpu } from "./kernels/webgpu_conv2d_backprop_input.ts";
+import { adamUpdateWebGpu } from "./kernels/webgpu_adam_update.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -28,6 +32,7 @@ type WithFallback = (
 const KERNELS: Record<string, WithFallback> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWebGpu,
   Conv2DBackpropInput: conv2DBackpropInputWebGpu,
+  P2pAdamUpdate: adamUpdateWebGpu,
 };
 
 const BACKEND = "webgpu";
@@ -56,7 +61,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "P2pAdamUpdate"]
  * unregisterWebGpuKernels();
  * ```
  */
