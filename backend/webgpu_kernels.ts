@@ -4,16 +4,21 @@
  *
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
  *   split-K, in place of tfjs-webgpu's one-invocation-per-weight loop;
- * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`), on
- *   request only: one product per sub-pixel phase, a quarter of the
- *   arithmetic of tfjs-webgpu's product over every tap of a zero-dilated `dy`
- *   at stride 2. tfjs-webgpu's channels-last one is already a tiled product
- *   (not naive), and on llvmpipe p2p's is no faster (it is bound by
+ * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): for
+ *   at most 8 channels (a U-Net's RGB layer, a PatchGAN's input) one
+ *   invocation per element;
+ *   for more, on request only, one product per sub-pixel phase, a quarter of
+ *   the arithmetic of tfjs-webgpu's product over every tap of a zero-dilated
+ *   `dy` at stride 2. tfjs-webgpu's channels-last one is already a tiled
+ *   product (not naive), and on llvmpipe p2p's is no faster (it is bound by
  *   per-invocation overhead there, not arithmetic), so the stock one stays
- *   the default until a hardware GPU shows otherwise;
+ *   the default there until a hardware GPU shows otherwise;
  * - `P2pAdamUpdate` (`kernels/webgpu_adam_update.ts`), the Adam update of
  *   p2p's optimizer: three element-wise dispatches a variable in place of
- *   about thirteen.
+ *   about thirteen;
+ * - `Conv2D` and `FusedConv2D` (`kernels/webgpu_conv2d.ts`) for outputs of
+ *   few pixels or channels (a U-Net's innermost layers, a PatchGAN's last),
+ *   split over the filter taps or `K`; the stock kernel for the others.
  *
  * @module
  */
@@ -21,6 +26,7 @@ import * as tf from "@tensorflow/tfjs";
 import { conv2DBackpropFilterWebGpu } from "./kernels/webgpu_conv2d_backprop_filter.ts";
 import { conv2DBackpropInputWebGpu } from "./kernels/webgpu_conv2d_backprop_input.ts";
 import { adamUpdateWebGpu } from "./kernels/webgpu_adam_update.ts";
+import { conv2DWebGpu } from "./kernels/webgpu_conv2d.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -28,11 +34,17 @@ type WithFallback = (
   fallback?: tf.KernelFunc,
 ) => tf.TensorInfo | tf.TensorInfo[];
 
+/** Whether `Conv2DBackpropInput` runs p2p's per-phase products (the option). */
+let phases = false;
+
 /** p2p's WebGPU kernels by name. */
 const KERNELS: Record<string, WithFallback> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWebGpu,
-  Conv2DBackpropInput: conv2DBackpropInputWebGpu,
+  Conv2DBackpropInput: (args, fallback) =>
+    conv2DBackpropInputWebGpu(args, fallback, phases),
   P2pAdamUpdate: adamUpdateWebGpu,
+  Conv2D: conv2DWebGpu,
+  FusedConv2D: conv2DWebGpu,
 };
 
 const BACKEND = "webgpu";
@@ -44,7 +56,10 @@ export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
 
 /** Options of {@linkcode registerWebGpuKernels}. */
 export interface WebGpuKernelsOptions {
-  /** Replace `Conv2DBackpropInput` too. @default false */
+  /**
+   * Run `Conv2DBackpropInput` of more than 8 channels on p2p's per-phase
+   * products too (else on the stock kernel). @default false
+   */
   backpropInput?: boolean;
 }
 
@@ -61,7 +76,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "P2pAdamUpdate"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput", "P2pAdamUpdate", "Conv2D", "FusedConv2D"]
  * unregisterWebGpuKernels();
  * ```
  */
@@ -70,9 +85,8 @@ export function registerWebGpuKernels(
 ): string[] {
   if (stock) return [...stock.keys()];
   stock = new Map();
-  const names = WEBGPU_KERNEL_NAMES.filter((name) =>
-    name !== "Conv2DBackpropInput" || options.backpropInput
-  );
+  const names = [...WEBGPU_KERNEL_NAMES];
+  phases = options.backpropInput ?? false;
   for (const name of names) {
     const before = tf.getKernel(name, BACKEND) ?? undefined;
     stock.set(name, before);

@@ -9,6 +9,10 @@ import {
 import { assertClose, type Outputs, randn } from "./test_util.ts";
 import { splitK } from "./webgpu_conv2d_backprop_filter.ts";
 import {
+  inputGradPath,
+  setInputGradPath,
+} from "./webgpu_conv2d_backprop_input.ts";
+import {
   registerWebGpuKernels,
   unregisterWebGpuKernels,
   webGpuKernelsRegistered,
@@ -97,9 +101,16 @@ Deno.test("splitK: splits only when the tiles are few and K is long", () => {
   assert.ok((first.splits - 1) * first.kPerSplit < 128 * 128);
 });
 
+Deno.test("inputGradPath: direct for ≤ 8 channels, else phases on request, else stock", () => {
+  assert.equal(inputGradPath(3, false), "direct");
+  assert.equal(inputGradPath(6, true), "direct");
+  assert.equal(inputGradPath(32, true), "phases");
+  assert.equal(inputGradPath(32, false), "stock");
+});
+
 Deno.test({
   name:
-    "Conv2DBackpropFilter and Conv2DBackpropInput: p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter and Conv2DBackpropInput (phases, direct): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -116,8 +127,15 @@ Deno.test({
       const actual = await run("webgpu", dwOf(c));
       assertClose(actual, expected, 1e-4, `dW ${c.name} [webgpu]`);
       const expectedX = await run("cpu", dxOf(c));
-      const actualX = await run("webgpu", dxOf(c));
-      assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [webgpu]`);
+      for (const path of ["phases", "direct"] as const) {
+        setInputGradPath(path);
+        try {
+          const actualX = await run("webgpu", dxOf(c));
+          assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [${path}]`);
+        } finally {
+          setInputGradPath(undefined);
+        }
+      }
     }
     // tf.grads through tf.conv2d reaches the same kernel.
     const c = WEBGPU_CASES[1];
