@@ -3,7 +3,8 @@
  * in WGSL with workgroup memory:
  *
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
- *   split-K, in place of tfjs-webgpu's one-invocation-per-weight loop;
+ *   the patches of `x` and tfjs-webgpu's matrix product (or a tiled split-K
+ *   product), in place of its one-invocation-per-weight loop;
  * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): for
  *   at most 8 channels (a U-Net's RGB layer, a PatchGAN's input) one
  *   invocation per element;

@@ -7,7 +7,7 @@ import {
   FEW_OUTPUT_CHANNEL_CASES,
 } from "./conv_cases.ts";
 import { assertClose, type Outputs, randn } from "./test_util.ts";
-import { splitK } from "./webgpu_conv2d_backprop_filter.ts";
+import { setFilterGradPath, splitK } from "./webgpu_conv2d_backprop_filter.ts";
 import {
   inputGradPath,
   setInputGradPath,
@@ -110,7 +110,7 @@ Deno.test("inputGradPath: direct for ≤ 8 channels, else phases on request, els
 
 Deno.test({
   name:
-    "Conv2DBackpropFilter and Conv2DBackpropInput (phases, direct): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter (matmul, tiled) and Conv2DBackpropInput (phases, direct): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -124,8 +124,15 @@ Deno.test({
       const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
     ) {
       const expected = await run("cpu", dwOf(c));
-      const actual = await run("webgpu", dwOf(c));
-      assertClose(actual, expected, 1e-4, `dW ${c.name} [webgpu]`);
+      for (const path of ["matmul", "tiled"] as const) {
+        setFilterGradPath(path);
+        try {
+          const actual = await run("webgpu", dwOf(c));
+          assertClose(actual, expected, 1e-4, `dW ${c.name} [${path}]`);
+        } finally {
+          setFilterGradPath(undefined);
+        }
+      }
       const expectedX = await run("cpu", dxOf(c));
       for (const path of ["phases", "direct"] as const) {
         setInputGradPath(path);
