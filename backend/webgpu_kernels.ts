@@ -5,15 +5,12 @@
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
  *   the patches of `x` and tfjs-webgpu's matrix product (or a tiled split-K
  *   product), in place of its one-invocation-per-weight loop;
- * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): for
- *   at most 8 channels (a U-Net's RGB layer, a PatchGAN's input) one
- *   invocation per element;
- *   for more, on request only, one product per sub-pixel phase, a quarter of
- *   the arithmetic of tfjs-webgpu's product over every tap of a zero-dilated
- *   `dy` at stride 2. tfjs-webgpu's channels-last one is already a tiled
- *   product (not naive), and on llvmpipe p2p's is no faster (it is bound by
- *   per-invocation overhead there, not arithmetic), so the stock one stays
- *   the default there until a hardware GPU shows otherwise;
+ * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): the
+ *   columns `dy · Wᵀ` on tfjs-webgpu's matrix product, summed into `dx` by
+ *   a col2im program (no product over the zeros of a dilated `dy`), past the
+ *   innermost layers; or, on request, one tiled product per sub-pixel
+ *   phase (on llvmpipe no faster than tfjs-webgpu's kernel: it is bound by
+ *   per-invocation overhead there, not arithmetic);
  * - `P2pAdamUpdate` (`kernels/webgpu_adam_update.ts`), the Adam update of
  *   p2p's optimizer: three element-wise dispatches a variable in place of
  *   about thirteen;
@@ -58,8 +55,9 @@ export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
 /** Options of {@linkcode registerWebGpuKernels}. */
 export interface WebGpuKernelsOptions {
   /**
-   * Run `Conv2DBackpropInput` of more than 8 channels on p2p's per-phase
-   * products too (else on the stock kernel). @default false
+   * Run every `Conv2DBackpropInput` on p2p's per-phase products (else
+   * columns and col2im, or the stock kernel for the innermost layers).
+   * @default false
    */
   backpropInput?: boolean;
 }

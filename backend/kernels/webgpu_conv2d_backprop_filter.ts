@@ -45,6 +45,7 @@ import {
   type WebGpuBackendLike,
   type WebGpuProgram,
 } from "./webgpu_program.ts";
+import { runPatches } from "./webgpu_patches.ts";
 
 export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
 
@@ -194,53 +195,6 @@ fn main(index : i32) {
   }
 }
 
-/**
- * The patches of `x` as a matrix `P[k, m] = A[m, k]` (`[1, K, M]`, one row
- * per output pixel of the batch, one column per filter tap and input
- * channel), for tfjs-webgpu's matrix product to take `dW = Pᵀ · dy`.
- */
-class PatchesProgram implements WebGpuProgram {
-  outputShape: number[];
-  shaderKey = "p2pConv2DBackpropFilterPatches";
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  variableNames = ["x"];
-  uniforms =
-    "M : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
-  workgroupSize: [number, number, number] = [64, 1, 1];
-  size = true;
-
-  constructor(k: number, m: number) {
-    this.outputShape = [1, k, m];
-    this.dispatchLayout = { x: [0, 1, 2] };
-    this.dispatch = [Math.ceil((k * m) / 64), 1, 1];
-  }
-
-  getUserCode(): string {
-    return /* wgsl */ `
-fn main(index : i32) {
-  if (index < uniforms.size) {
-    let m = index % uniforms.M;
-    let k = index / uniforms.M;
-    let c = m % uniforms.inC;
-    let tap = m / uniforms.inC;
-    let ox = k % uniforms.outW;
-    let row = k / uniforms.outW;
-    let oy = row % uniforms.outH;
-    let b = row / uniforms.outH;
-    let iy = oy * uniforms.strideH - uniforms.padT + tap / uniforms.fw;
-    let ix = ox * uniforms.strideW - uniforms.padL + tap % uniforms.fw;
-    var v = 0.0;
-    if (iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
-      v = x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + c];
-    }
-    result[index] = v;
-  }
-}
-`;
-  }
-}
-
 /** How a filter gradient runs: p2p's tiled product, or patches and tfjs-webgpu's matrix product. */
 export type FilterGradPath = "tiled" | "matmul";
 
@@ -336,24 +290,7 @@ export function conv2DBackpropFilterWebGpu(
   const int = (v: number) => ({ type: "int32", data: [v] });
   const matMul = getKernel("BatchMatMul", "webgpu");
   if ((forcedFilterPath ?? "matmul") === "matmul" && matMul) {
-    const patches = backend.runWebGPUProgram(
-      new PatchesProgram(k, m),
-      [x],
-      "float32",
-      [
-        m,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      ].map(int),
-    );
+    const patches = runPatches(backend, x, info);
     const product = matMul.kernelFunc({
       inputs: { a: patches, b: { ...dy, shape: [1, k, n] } },
       backend: backend as unknown as tf.KernelBackend,

@@ -101,16 +101,16 @@ Deno.test("splitK: splits only when the tiles are few and K is long", () => {
   assert.ok((first.splits - 1) * first.kPerSplit < 128 * 128);
 });
 
-Deno.test("inputGradPath: direct for ≤ 8 channels, else phases on request, else stock", () => {
-  assert.equal(inputGradPath(3, false), "direct");
-  assert.equal(inputGradPath(6, true), "direct");
-  assert.equal(inputGradPath(32, true), "phases");
-  assert.equal(inputGradPath(32, false), "stock");
+Deno.test("inputGradPath: matmul past 16 output pixels and 3 channels, phases on request, else stock", () => {
+  assert.equal(inputGradPath(64 * 64, 64, false), "matmul");
+  assert.equal(inputGradPath(16, 512, false), "stock");
+  assert.equal(inputGradPath(196, 1, false), "stock");
+  assert.equal(inputGradPath(64 * 64, 64, true), "phases");
 });
 
 Deno.test({
   name:
-    "Conv2DBackpropFilter (matmul, tiled) and Conv2DBackpropInput (phases, direct): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter (matmul, tiled) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -134,7 +134,7 @@ Deno.test({
         }
       }
       const expectedX = await run("cpu", dxOf(c));
-      for (const path of ["phases", "direct"] as const) {
+      for (const path of ["phases", "matmul"] as const) {
         setInputGradPath(path);
         try {
           const actualX = await run("webgpu", dxOf(c));
