@@ -1,6 +1,7 @@
 /**
- * Registers p2p's kernels on the tfjs WebGPU backend, tiled matrix products
- * in WGSL with workgroup memory:
+ * Registers p2p's kernels on the tfjs WebGPU backend, WGSL programs (some
+ * feeding tfjs-webgpu's own matrix product), each falling back to the stock
+ * kernel where it is not the faster one:
  *
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
  *   the patches of `x` and tfjs-webgpu's matrix product (or a tiled split-K
