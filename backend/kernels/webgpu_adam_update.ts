@@ -29,7 +29,11 @@ type Part = "value" | "m" | "v";
 /** Invocations per workgroup of the update programs. */
 const WORKGROUP = 256;
 
-/** One output of the update, element-wise over the variable. */
+/**
+ * One output of the update, element-wise over the variable (four elements
+ * an invocation where the size allows: a quarter of the invocations, whose
+ * overhead dominates element-wise work on llvmpipe).
+ */
 class AdamPartProgram implements WebGpuProgram {
   outputShape: number[];
   shaderKey: string;
@@ -40,16 +44,23 @@ class AdamPartProgram implements WebGpuProgram {
     "b1 : f32, a1 : f32, b2 : f32, a2 : f32, step : f32, rc : f32, eps : f32,";
   workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
   size = true;
+  /** Elements an invocation updates: 4 (every binding `vec4<f32>`) where they divide the size. */
+  outputComponent: number;
   private readonly part: Part;
 
   constructor(part: Part, shape: number[]) {
     this.part = part;
-    this.shaderKey = `p2pAdamUpdate_${part}`;
     this.outputShape = shape;
+    const size = shape.reduce((a, b) => a * b, 1);
+    this.outputComponent = size % 4 === 0 ? 4 : 1;
+    this.shaderKey = `p2pAdamUpdate_${part}_${this.outputComponent}`;
     // Flat (tfjs-webgpu folds more than 65 535 workgroups into two dimensions).
     this.dispatchLayout = { x: shape.map((_, i) => i) };
-    const size = shape.reduce((a, b) => a * b, 1);
-    this.dispatch = [Math.ceil(size / WORKGROUP), 1, 1];
+    this.dispatch = [
+      Math.ceil(size / this.outputComponent / WORKGROUP),
+      1,
+      1,
+    ];
     this.variableNames = part === "value"
       ? ["p", "m", "v", "g"]
       : part === "m"
