@@ -37,6 +37,13 @@ const WEBGPU_CASES: ConvCase[] = [
     pad: "same",
   },
   {
+    name: "8 input channels (four-channel gathers), odd sides",
+    x: [2, 10, 9, 8],
+    filter: [4, 4, 8, 12],
+    strides: 2,
+    pad: "same",
+  },
+  {
     name: "split K, stride 2, K not a multiple of 16",
     x: [2, 61, 33, 3],
     filter: [4, 4, 3, 9],

@@ -11,7 +11,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
 
-/** Gathers the patches `[1, K, M]` of `x`. */
+/** Gathers the patches `[1, K, M]` of `x`, four channels an invocation where `inC` allows. */
 class PatchesProgram implements WebGpuProgram {
   outputShape: number[];
   shaderKey = "p2pConv2DPatches";
@@ -22,19 +22,26 @@ class PatchesProgram implements WebGpuProgram {
     "M : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
+  /** Channels an invocation gathers: 4 (`vec4<f32>` bindings) where they divide `inC`. */
+  outputComponent: number;
 
-  constructor(k: number, m: number) {
+  constructor(k: number, m: number, inC: number) {
     this.outputShape = [1, k, m];
     this.dispatchLayout = { x: [0, 1, 2] };
-    this.dispatch = [Math.ceil((k * m) / 64), 1, 1];
+    this.outputComponent = inC % 4 === 0 ? 4 : 1;
+    this.shaderKey += this.outputComponent;
+    this.dispatch = [Math.ceil((k * m) / this.outputComponent / 64), 1, 1];
   }
 
   getUserCode(): string {
+    const n = this.outputComponent;
+    const zero = n === 4 ? "vec4<f32>(0.0)" : "0.0";
     return /* wgsl */ `
 fn main(index : i32) {
   if (index < uniforms.size) {
-    let m = index % uniforms.M;
-    let k = index / uniforms.M;
+    let first = index * ${n};
+    let m = first % uniforms.M;
+    let k = first / uniforms.M;
     let c = m % uniforms.inC;
     let tap = m / uniforms.inC;
     let ox = k % uniforms.outW;
@@ -43,9 +50,9 @@ fn main(index : i32) {
     let b = row / uniforms.outH;
     let iy = oy * uniforms.strideH - uniforms.padT + tap / uniforms.fw;
     let ix = ox * uniforms.strideW - uniforms.padL + tap % uniforms.fw;
-    var v = 0.0;
+    var v = ${zero};
     if (iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
-      v = x[((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + c];
+      v = x[(((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + c) / ${n}];
     }
     result[index] = v;
   }
@@ -67,7 +74,7 @@ export function runPatches(
   const k = info.batchSize * info.outHeight * info.outWidth;
   const m = info.filterHeight * info.filterWidth * info.inChannels;
   return backend.runWebGPUProgram(
-    new PatchesProgram(k, m),
+    new PatchesProgram(k, m, info.inChannels),
     [x],
     "float32",
     [
