@@ -184,27 +184,33 @@ class Col2ImProgram implements WebGpuProgram {
     "N : i32, inH : i32, inW : i32, outH : i32, outW : i32, fh : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32, outPixels : i32,";
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
+  /** Channels an invocation sums: 4 (`vec4<f32>` bindings) where they divide `inC` and `C` is untransposed. */
+  outputComponent: number;
   private readonly transposed: boolean;
 
   constructor(outputShape: number[], transposed: boolean) {
     this.outputShape = outputShape;
     this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.outputComponent = !transposed && outputShape[3] % 4 === 0 ? 4 : 1;
     const n = outputShape.reduce((a, b) => a * b, 1);
-    this.dispatch = [Math.ceil(n / 64), 1, 1];
+    this.dispatch = [Math.ceil(n / this.outputComponent / 64), 1, 1];
     this.transposed = transposed;
-    this.shaderKey = `p2pConv2DBackpropInputCol2Im_${transposed}`;
+    this.shaderKey =
+      `p2pConv2DBackpropInputCol2Im_${transposed}_${this.outputComponent}`;
   }
 
   getUserCode(): string {
+    const n = this.outputComponent;
     // C[pixel, col] at pixel · width + col; Cᵀ at col · outPixels + pixel.
     const at = this.transposed
-      ? "(kh * uniforms.fw + kw) * uniforms.N + c) * uniforms.outPixels + (b * uniforms.outH + oy) * uniforms.outW + ox"
-      : "((b * uniforms.outH + oy) * uniforms.outW + ox) * width + (kh * uniforms.fw + kw) * uniforms.N + c";
+      ? "((kh * uniforms.fw + kw) * uniforms.N + c) * uniforms.outPixels + (b * uniforms.outH + oy) * uniforms.outW + ox"
+      : `(((b * uniforms.outH + oy) * uniforms.outW + ox) * width + (kh * uniforms.fw + kw) * uniforms.N + c) / ${n}`;
     return /* wgsl */ `
 fn main(index : i32) {
   if (index < uniforms.size) {
-    let c = index % uniforms.N;
-    let pixel = index / uniforms.N;
+    let first = index * ${n};
+    let c = first % uniforms.N;
+    let pixel = first / uniforms.N;
     let ix = pixel % uniforms.inW;
     let row = pixel / uniforms.inW;
     let iy = row % uniforms.inH;
@@ -212,14 +218,14 @@ fn main(index : i32) {
     let ty = iy + uniforms.padT;
     let tx = ix + uniforms.padL;
     let width = uniforms.fh * uniforms.fw * uniforms.N;
-    var v = 0.0;
+    var v = ${n === 4 ? "vec4<f32>(0.0)" : "0.0"};
     for (var kh = ty % uniforms.strideH; kh < uniforms.fh; kh += uniforms.strideH) {
       let oy = (ty - kh) / uniforms.strideH;
       if (oy >= 0 && oy < uniforms.outH) {
         for (var kw = tx % uniforms.strideW; kw < uniforms.fw; kw += uniforms.strideW) {
           let ox = (tx - kw) / uniforms.strideW;
           if (ox >= 0 && ox < uniforms.outW) {
-            v += cols[${this.transposed ? "(" : ""}${at}];
+            v += cols[${at}];
           }
         }
       }
