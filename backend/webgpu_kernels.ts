@@ -1,19 +1,26 @@
 /**
- * Registers p2p's kernels on the tfjs WebGPU backend, tiled matrix products
- * in WGSL with workgroup memory:
+ * Registers p2p's kernels on the tfjs WebGPU backend, WGSL programs (some
+ * feeding tfjs-webgpu's own matrix product), each falling back to the stock
+ * kernel where it is not the faster one:
  *
  * - `Conv2DBackpropFilter` (`kernels/webgpu_conv2d_backprop_filter.ts`):
- *   split-K, in place of tfjs-webgpu's one-invocation-per-weight loop;
- * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`), on
- *   request only: one product per sub-pixel phase, a quarter of the
- *   arithmetic of tfjs-webgpu's product over every tap of a zero-dilated `dy`
- *   at stride 2. tfjs-webgpu's channels-last one is already a tiled product
- *   (not naive), and on llvmpipe p2p's is no faster (it is bound by
- *   per-invocation overhead there, not arithmetic), so the stock one stays
- *   the default until a hardware GPU shows otherwise;
+ *   the patches of `x` and tfjs-webgpu's matrix product (or a tiled split-K
+ *   product), in place of its one-invocation-per-weight loop;
+ * - `Conv2DBackpropInput` (`kernels/webgpu_conv2d_backprop_input.ts`): the
+ *   columns `dy · Wᵀ` on tfjs-webgpu's matrix product, summed into `dx` by
+ *   a col2im program (no product over the zeros of a dilated `dy`), past the
+ *   innermost layers; or, on request, one tiled product per sub-pixel
+ *   phase (on llvmpipe no faster than tfjs-webgpu's kernel: it is bound by
+ *   per-invocation overhead there, not arithmetic);
+ * - `P2pAdamUpdate` (`kernels/webgpu_adam_update.ts`), the Adam update of
+ *   p2p's optimizer: three element-wise dispatches a variable in place of
+ *   about thirteen;
  * - `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`
  *   (`kernels/webgpu_batch_norm_train*.ts`), `@p2p/layers`' training-mode
- *   batch norm as per-channel reductions and one element-wise pass.
+ *   batch norm as per-channel reductions and one element-wise pass;
+ * - `Conv2D` and `FusedConv2D` (`kernels/webgpu_conv2d.ts`) for outputs of
+ *   few pixels or channels (a U-Net's innermost layers, a PatchGAN's last),
+ *   split over the filter taps or `K`; the stock kernel for the others.
  *
  * @module
  */
@@ -22,6 +29,8 @@ import { conv2DBackpropFilterWebGpu } from "./kernels/webgpu_conv2d_backprop_fil
 import { conv2DBackpropInputWebGpu } from "./kernels/webgpu_conv2d_backprop_input.ts";
 import { batchNormTrainWebGpu } from "./kernels/webgpu_batch_norm_train.ts";
 import { batchNormTrainGradWebGpu } from "./kernels/webgpu_batch_norm_train_grad.ts";
+import { adamUpdateWebGpu } from "./kernels/webgpu_adam_update.ts";
+import { conv2DWebGpu } from "./kernels/webgpu_conv2d.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -29,10 +38,17 @@ type WithFallback = (
   fallback?: tf.KernelFunc,
 ) => tf.TensorInfo | tf.TensorInfo[];
 
+/** Whether `Conv2DBackpropInput` runs p2p's per-phase products (the option). */
+let phases = false;
+
 /** p2p's WebGPU kernels by name. */
 const KERNELS: Record<string, WithFallback> = {
   Conv2DBackpropFilter: conv2DBackpropFilterWebGpu,
-  Conv2DBackpropInput: conv2DBackpropInputWebGpu,
+  Conv2DBackpropInput: (args, fallback) =>
+    conv2DBackpropInputWebGpu(args, fallback, phases),
+  P2pAdamUpdate: adamUpdateWebGpu,
+  Conv2D: conv2DWebGpu,
+  FusedConv2D: conv2DWebGpu,
   P2pBatchNormTrain: batchNormTrainWebGpu as WithFallback,
   P2pBatchNormTrainGrad: batchNormTrainGradWebGpu as WithFallback,
 };
@@ -46,7 +62,11 @@ export const WEBGPU_KERNEL_NAMES: readonly string[] = Object.keys(KERNELS);
 
 /** Options of {@linkcode registerWebGpuKernels}. */
 export interface WebGpuKernelsOptions {
-  /** Replace `Conv2DBackpropInput` too. @default false */
+  /**
+   * Run every `Conv2DBackpropInput` on p2p's per-phase products (else
+   * columns and col2im, or the stock kernel for the innermost layers).
+   * @default false
+   */
   backpropInput?: boolean;
 }
 
@@ -63,7 +83,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "P2pBatchNormTrain", "P2pBatchNormTrainGrad"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput", "P2pAdamUpdate", "Conv2D", "FusedConv2D", "P2pBatchNormTrain", "P2pBatchNormTrainGrad"]
  * unregisterWebGpuKernels();
  * ```
  */
@@ -72,9 +92,8 @@ export function registerWebGpuKernels(
 ): string[] {
   if (stock) return [...stock.keys()];
   stock = new Map();
-  const names = WEBGPU_KERNEL_NAMES.filter((name) =>
-    name !== "Conv2DBackpropInput" || options.backpropInput
-  );
+  const names = [...WEBGPU_KERNEL_NAMES];
+  phases = options.backpropInput ?? false;
   for (const name of names) {
     const before = tf.getKernel(name, BACKEND) ?? undefined;
     stock.set(name, before);

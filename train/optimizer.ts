@@ -1,7 +1,7 @@
 /**
  * The optimizer of both networks: tfjs's Adam, whose update is one fused
  * kernel per variable where the backend has p2p's `P2pAdamUpdate` kernel
- * registered (`@p2p/backend` registers it on wasm), and plain `tf.train.adam`
+ * registered (`@p2p/backend` registers it on wasm and WebGPU), and plain `tf.train.adam`
  * math elsewhere. The optimizer owns its state: {@linkcode Adam.setLearningRate},
  * {@linkcode Adam.exportState} and {@linkcode Adam.importState} are the only
  * code in p2p that touches tfjs's private Adam fields.
@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs";
 import type { Tensor, Variable } from "@p2p/layers";
 
-/** Name of the fused update kernel (registered by `@p2p/backend` on wasm). */
+/** Name of the fused update kernel (registered by `@p2p/backend` on wasm and WebGPU). */
 export const ADAM_UPDATE_KERNEL = "P2pAdamUpdate";
 
 /** tfjs's Adam optimizer (an alias of `tf.AdamOptimizer`). */
@@ -112,6 +112,13 @@ export function createAdam(options: AdamOptions = {}): Adam {
 }
 
 class P2pAdam extends tf.AdamOptimizer implements Adam {
+  /**
+   * β1ᵗ⁺¹ and β2ᵗ⁺¹ as float32 numbers, mirroring the `accBeta` variables so
+   * that a step reads no tensor back (a GPU round trip on WebGPU, where
+   * synchronous reads are not possible under Deno).
+   */
+  private powers: [number, number];
+
   constructor(options: AdamOptions) {
     super(
       options.lr ?? 2e-4,
@@ -119,6 +126,8 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
       options.beta2 ?? 0.999,
       options.epsilon ?? 1e-8,
     );
+    // tfjs starts both products at β (tf.scalar: float32).
+    this.powers = [Math.fround(this.beta1), Math.fround(this.beta2)];
   }
 
   private get internals(): AdamInternals {
@@ -144,14 +153,15 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
   override applyGradients(variableGradients: GradientsArg): void {
     if (tf.getKernel(ADAM_UPDATE_KERNEL, tf.getBackend()) == null) {
       super.applyGradients(variableGradients);
+      this.advancePowers();
       return;
     }
     const self = this.internals;
     const names = Array.isArray(variableGradients)
       ? variableGradients.map((v) => v.name)
       : Object.keys(variableGradients);
-    const c1 = 1 - self.accBeta1.dataSync()[0];
-    const c2 = 1 - self.accBeta2.dataSync()[0];
+    const c1 = 1 - this.powers[0];
+    const c2 = 1 - this.powers[1];
     const attrs = {
       lr: self.learningRate,
       beta1: self.beta1,
@@ -188,7 +198,31 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
       self.accBeta1.assign(tf.mul(self.accBeta1, self.beta1));
       self.accBeta2.assign(tf.mul(self.accBeta2, self.beta2));
     });
+    this.advancePowers();
     self.incrementIterations();
+  }
+
+  /**
+   * Multiplies the mirrored β powers by β as the step did the variables: the
+   * same float32 products as tf.mul's (a product of two float32 values is
+   * exact in a double, so rounding it once is float32 multiplication).
+   */
+  private advancePowers(): void {
+    const [p1, p2] = this.powers;
+    this.powers = [
+      Math.fround(p1 * Math.fround(this.beta1)),
+      Math.fround(p2 * Math.fround(this.beta2)),
+    ];
+  }
+
+  /** tfjs's `setWeights`, then reads the β powers it set back. */
+  override async setWeights(
+    weightValues: Parameters<tf.AdamOptimizer["setWeights"]>[0],
+  ): Promise<void> {
+    await super.setWeights(weightValues);
+    const o = this.internals;
+    const [b1, b2] = await Promise.all([o.accBeta1.data(), o.accBeta2.data()]);
+    this.powers = [b1[0], b2[0]];
   }
 
   async exportState(weights: readonly OptimizedWeight[]): Promise<AdamState> {
@@ -257,6 +291,7 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
       o.accBeta1.assign(tf.scalar(state.accBeta1));
       o.accBeta2.assign(tf.scalar(state.accBeta2));
     });
+    this.powers = [Math.fround(state.accBeta1), Math.fround(state.accBeta2)];
   }
 }
 

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { selectBackend } from "@p2p/backend";
+import { probeGpu, selectBackend } from "@p2p/backend";
 import { ADAM_UPDATE_KERNEL, createAdam } from "./optimizer.ts";
 
 tf.enableProdMode();
 
-async function runOn<T>(backend: "cpu" | "wasm", f: () => T): Promise<T> {
+const gpu = await probeGpu();
+
+async function runOn<T>(
+  backend: "cpu" | "wasm" | "webgpu",
+  f: () => T,
+): Promise<T> {
   await selectBackend({ backend, log: null });
   return f();
 }
@@ -65,6 +70,30 @@ Deno.test("Adam on wasm = tf.train.adam on cpu (values and state, 3 steps)", asy
   assertClose(actual, expected, 1e-5, "adam");
   const plain = await runOn("cpu", () => adamRun(true));
   assertClose(plain, expected, 0, "fused adam off wasm is tf.train.adam");
+});
+
+Deno.test({
+  name:
+    "Adam on WebGPU (p2p's kernel, no read-back of β powers) = tf.train.adam on cpu",
+  ignore: gpu.adapter === null,
+  fn: async () => {
+    const expected = await runOn("cpu", () => adamRun(false));
+    const onGpu = await runOn("webgpu", () => {
+      assert.ok(
+        tf.getKernel(ADAM_UPDATE_KERNEL, "webgpu"),
+        "the fused kernel is registered on WebGPU",
+      );
+      return adamRun(true);
+    });
+    // No synchronous reads on WebGPU under Deno: read, then compare on cpu.
+    const values = await Promise.all(onGpu.map((t) => t.data()));
+    const shapes = onGpu.map((t) => t.shape);
+    tf.dispose(onGpu);
+    await selectBackend({ backend: "cpu", log: null });
+    const actual = values.map((v, i) => tf.tensor(v, shapes[i]));
+    assertClose(actual, expected, 1e-5, "adam webgpu");
+    tf.dispose([...expected, ...actual]);
+  },
 });
 
 Deno.test("Adam: getWeights names and iterations match tf.train.adam", async () => {

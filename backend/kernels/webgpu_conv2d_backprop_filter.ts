@@ -1,6 +1,8 @@
 /**
- * `Conv2DBackpropFilter` for the tfjs WebGPU backend as a tiled matrix
- * product in WGSL, with workgroup memory and split-K.
+ * `Conv2DBackpropFilter` for the tfjs WebGPU backend as one matrix product:
+ * the patches of `x` gathered by a WGSL program, then tfjs-webgpu's own
+ * `BatchMatMul` (its tuned tiled, split-K and small-output programs), or
+ * p2p's tiled product in WGSL with workgroup memory and split-K.
  *
  * The filter gradient of a channels-last convolution is one matrix product:
  *
@@ -24,10 +26,16 @@
  * it stays in use for fewer than 8 output channels (a 64-wide tile of them
  * would be mostly padding) and for channels-first layouts.
  *
+ * By default the product runs on tfjs-webgpu's `BatchMatMul` over the
+ * explicit patches `P[k, m] = A[m, k]` (`dW = Pᵀ · B`): on llvmpipe it is
+ * 1.3–1.8× faster than the tiled program here at every layer of the
+ * pix2pix networks, the gather costing one pass over `K · M` values
+ * ({@linkcode setFilterGradPath} picks the tiled one).
+ *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { backend_util } from "@tensorflow/tfjs";
+import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
   THREADS,
   TILE_K,
@@ -37,6 +45,7 @@ import {
   type WebGpuBackendLike,
   type WebGpuProgram,
 } from "./webgpu_program.ts";
+import { runPatches } from "./webgpu_patches.ts";
 
 export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
 
@@ -186,6 +195,16 @@ fn main(index : i32) {
   }
 }
 
+/** How a filter gradient runs: p2p's tiled product, or patches and tfjs-webgpu's matrix product. */
+export type FilterGradPath = "tiled" | "matmul";
+
+let forcedFilterPath: FilterGradPath | undefined;
+
+/** Forces one path (tests, benchmarks), or `undefined` for the default (`matmul`). */
+export function setFilterGradPath(path: FilterGradPath | undefined): void {
+  forcedFilterPath = path;
+}
+
 /** How `K` is split: `splits` programs of `kPerSplit` (a multiple of the tile depth). */
 export function splitK(
   m: number,
@@ -268,6 +287,18 @@ export function conv2DBackpropFilterWebGpu(
   const m = info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
+  const int = (v: number) => ({ type: "int32", data: [v] });
+  const matMul = getKernel("BatchMatMul", "webgpu");
+  if ((forcedFilterPath ?? "matmul") === "matmul" && matMul) {
+    const patches = runPatches(backend, x, info);
+    const product = matMul.kernelFunc({
+      inputs: { a: patches, b: { ...dy, shape: [1, k, n] } },
+      backend: backend as unknown as tf.KernelBackend,
+      attrs: { transposeA: true, transposeB: false },
+    }) as tf.TensorInfo;
+    backend.disposeData(patches.dataId);
+    return { ...product, shape: [...filterShape] };
+  }
   const { splits, kPerSplit } = splitK(m, n, k);
   const shape = [...filterShape];
   const program = new FilterGradProgram(
@@ -276,7 +307,6 @@ export function conv2DBackpropFilterWebGpu(
     n,
     splits,
   );
-  const int = (v: number) => ({ type: "int32", data: [v] });
   const uniforms = [
     m,
     n,

@@ -7,7 +7,11 @@ import {
   FEW_OUTPUT_CHANNEL_CASES,
 } from "./conv_cases.ts";
 import { assertClose, type Outputs, randn } from "./test_util.ts";
-import { splitK } from "./webgpu_conv2d_backprop_filter.ts";
+import { setFilterGradPath, splitK } from "./webgpu_conv2d_backprop_filter.ts";
+import {
+  inputGradPath,
+  setInputGradPath,
+} from "./webgpu_conv2d_backprop_input.ts";
 import {
   registerWebGpuKernels,
   unregisterWebGpuKernels,
@@ -30,6 +34,13 @@ const WEBGPU_CASES: ConvCase[] = [
     x: [3, 40, 27, 1],
     filter: [4, 4, 1, 7],
     strides: 1,
+    pad: "same",
+  },
+  {
+    name: "8 input channels (four-channel gathers), odd sides",
+    x: [2, 10, 9, 8],
+    filter: [4, 4, 8, 12],
+    strides: 2,
     pad: "same",
   },
   {
@@ -97,9 +108,16 @@ Deno.test("splitK: splits only when the tiles are few and K is long", () => {
   assert.ok((first.splits - 1) * first.kPerSplit < 128 * 128);
 });
 
+Deno.test("inputGradPath: matmul past 16 output pixels and 3 channels, phases on request, else stock", () => {
+  assert.equal(inputGradPath(64 * 64, 64, false), "matmul");
+  assert.equal(inputGradPath(16, 512, false), "stock");
+  assert.equal(inputGradPath(196, 1, false), "stock");
+  assert.equal(inputGradPath(64 * 64, 64, true), "phases");
+});
+
 Deno.test({
   name:
-    "Conv2DBackpropFilter and Conv2DBackpropInput: p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter (matmul, tiled) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -113,11 +131,25 @@ Deno.test({
       const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
     ) {
       const expected = await run("cpu", dwOf(c));
-      const actual = await run("webgpu", dwOf(c));
-      assertClose(actual, expected, 1e-4, `dW ${c.name} [webgpu]`);
+      for (const path of ["matmul", "tiled"] as const) {
+        setFilterGradPath(path);
+        try {
+          const actual = await run("webgpu", dwOf(c));
+          assertClose(actual, expected, 1e-4, `dW ${c.name} [${path}]`);
+        } finally {
+          setFilterGradPath(undefined);
+        }
+      }
       const expectedX = await run("cpu", dxOf(c));
-      const actualX = await run("webgpu", dxOf(c));
-      assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [webgpu]`);
+      for (const path of ["phases", "matmul"] as const) {
+        setInputGradPath(path);
+        try {
+          const actualX = await run("webgpu", dxOf(c));
+          assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [${path}]`);
+        } finally {
+          setInputGradPath(undefined);
+        }
+      }
     }
     // tf.grads through tf.conv2d reaches the same kernel.
     const c = WEBGPU_CASES[1];

@@ -26,8 +26,10 @@ export interface WebGpuProgram {
   uniforms?: string;
   /** Invocations per workgroup. */
   workgroupSize: [number, number, number];
-  /** Whether tfjs adds a `size` uniform (the output's element count). */
+  /** Whether tfjs adds a `size` uniform (the output's element count, over `outputComponent`). */
   size?: boolean;
+  /** Elements per binding entry: 4 declares every binding `array<vec4<f32>>`. @default 1 */
+  outputComponent?: number;
   /** The WGSL body (helpers and `fn main`). */
   getUserCode(): string;
 }
