@@ -169,6 +169,8 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
       epsilon: self.epsilon,
       c1,
       c2,
+      // The variables take the outputs at once: the kernel may overwrite them.
+      inPlace: true,
     };
     names.forEach((name, i) => {
       const value = tf.engine().registeredVariables[name];
@@ -189,9 +191,10 @@ class P2pAdam extends tf.AdamOptimizer implements Adam {
         { value, m, v, grad },
         attrs,
       ) as tf.Tensor[];
-      m.assign(m1);
-      v.assign(v1);
-      value.assign(p1);
+      // In place (inPlace): an output may be its input's own memory.
+      if (m1.dataId !== m.dataId) m.assign(m1);
+      if (v1.dataId !== v.dataId) v.assign(v1);
+      if (p1.dataId !== value.dataId) value.assign(p1);
       tf.dispose([p1, m1, v1]);
     });
     tf.tidy(() => {

@@ -4,7 +4,11 @@
  * WebAssembly SIMD loop where it loads, else the same formula in JavaScript.
  *
  * Inputs `value`, `m`, `v`, `grad`; attrs `lr`, `beta1`, `beta2`, `epsilon`,
- * `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs the new value, m and v.
+ * `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`, optional `inPlace`; outputs the new value,
+ * m and v. With `inPlace: true` (the optimizer's, whose variables take the
+ * outputs at once) each of `value`, `m`, `v` whose memory no other tensor
+ * shares is overwritten and returned as its own output (same data id): no
+ * fresh output memory to allocate and write-allocate.
  *
  * @module
  */
@@ -96,11 +100,45 @@ export function setAdamSimd(enabled: boolean): void {
   simdEnabled = enabled;
 }
 
+/** The backend's reference counting of data ids (tfjs-wasm's `BackendWasm`). */
+interface RefCounting {
+  refCount(dataId: tf.DataId): number;
+  incRef(dataId: tf.DataId): void;
+}
+
+function refCounting(backend: WasmBackendLike): RefCounting | null {
+  const b = backend as Partial<RefCounting>;
+  return typeof b.refCount === "function" && typeof b.incRef === "function"
+    ? b as RefCounting
+    : null;
+}
+
+/**
+ * The output of `input` updated in place: `input` itself (one more reference)
+ * where no other tensor shares its memory, else a fresh output.
+ */
+function outputFor(
+  backend: WasmBackendLike,
+  counts: RefCounting | null,
+  input: TensorInfo,
+): TensorInfo {
+  if (
+    counts !== null && input.dtype === "float32" &&
+    counts.refCount(input.dataId) === 1
+  ) {
+    counts.incRef(input.dataId);
+    return { dataId: input.dataId, shape: [...input.shape], dtype: "float32" };
+  }
+  return backend.makeOutput(input.shape, "float32");
+}
+
 /**
  * The fused update on the wasm heap: inputs `value`, `m`, `v`, `grad`; attrs
- * `lr`, `beta1`, `beta2`, `epsilon`, `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`; outputs
- * the new value, m and v. Runs the SIMD loop where it loads, else the same
- * formula in JavaScript.
+ * `lr`, `beta1`, `beta2`, `epsilon`, `c1 = 1 − β1ᵗ`, `c2 = 1 − β2ᵗ`, optional
+ * `inPlace` (overwrite `value`, `m`, `v` where no other tensor shares their
+ * memory; their outputs are then the inputs' own data ids); outputs the new
+ * value, m and v. Runs the SIMD loop where it loads, else the same formula in
+ * JavaScript.
  */
 export function adamUpdateWasm(args: {
   inputs: Record<string, TensorInfo>;
@@ -115,9 +153,10 @@ export function adamUpdateWasm(args: {
   const eps = attrs.epsilon as number;
   const c1 = attrs.c1 as number;
   const c2 = attrs.c2 as number;
-  const outP = backend.makeOutput(value.shape, "float32");
-  const outM = backend.makeOutput(value.shape, "float32");
-  const outV = backend.makeOutput(value.shape, "float32");
+  const counts = attrs.inPlace === true ? refCounting(backend) : null;
+  const outP = outputFor(backend, counts, value);
+  const outM = outputFor(backend, counts, m);
+  const outV = outputFor(backend, counts, v);
   const P = heapF32(backend, value);
   const M = heapF32(backend, m);
   const V = heapF32(backend, v);

@@ -62,3 +62,52 @@ Deno.test("P2pAdamUpdate: the SIMD loop = the JavaScript loop = tf.train.adam's 
     assertClose(simd, expected, 1e-5, `adam simd vs cpu, shape [${shape}]`);
   }
 });
+
+Deno.test("P2pAdamUpdate inPlace: overwrites unshared value, m, v (same data ids, same values) and leaves shared ones alone", async () => {
+  await tf.setBackend("wasm");
+  useWasmPath("xnnpack");
+  const attrs = {
+    lr: 2e-2,
+    beta1: 0.5,
+    beta2: 0.999,
+    epsilon: 1e-7,
+    c1: 1 - 0.5 ** 2,
+    c2: 1 - 0.999 ** 2,
+  };
+  const shape = [5, 7];
+  const make = () =>
+    tf.tidy(() => ({
+      value: randn(shape, 1),
+      m: randn(shape, 2),
+      v: tf.abs(randn(shape, 3)),
+      grad: randn(shape, 4),
+    }));
+  const fresh = make();
+  const expected = tf.engine().runKernel(
+    ADAM_UPDATE,
+    fresh,
+    attrs,
+  ) as tf.Tensor[];
+  const before = tf.memory() as { numBytes: number; numTensors: number };
+  const inputs = make();
+  const shared = inputs.m.clone(); // m's memory is shared: not overwritten
+  const mBefore = await shared.data();
+  const outs = tf.engine().runKernel(ADAM_UPDATE, inputs, {
+    ...attrs,
+    inPlace: true,
+  }) as tf.Tensor[];
+  assert.equal(outs[0].dataId, inputs.value.dataId);
+  assert.notEqual(outs[1].dataId, inputs.m.dataId);
+  assert.equal(outs[2].dataId, inputs.v.dataId);
+  const read = (ts: tf.Tensor[]) => ({
+    shapes: ts.map((t) => t.shape),
+    values: ts.map((t) => t.dataSync() as Float32Array),
+  });
+  assertClose(read(outs), read(expected), 0, "in place vs fresh outputs");
+  assert.deepEqual(await shared.data(), mBefore);
+  assert.deepEqual(await inputs.m.data(), mBefore);
+  tf.dispose([...outs, ...Object.values(inputs), shared]);
+  assert.equal(tf.memory().numBytes, before.numBytes);
+  assert.equal(tf.memory().numTensors, before.numTensors);
+  tf.dispose([...expected, ...Object.values(fresh)]);
+});
