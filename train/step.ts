@@ -30,6 +30,7 @@ import {
   gradientPenalty,
   l1Loss,
 } from "./losses.ts";
+import { untaped } from "./untaped.ts";
 import type { Tensor, Tensor4D, Variable } from "@p2p/layers";
 
 /** Options of {@linkcode createTrainer}: both optimizers' ({@linkcode AdamOptions}) and the losses'. */
@@ -415,7 +416,8 @@ function updateGenerator(
   try {
     const { value, grads } = tf.variableGrads(() => {
       const fake = ctx.generator.apply(x, { training: true }) as tf.Tensor;
-      d = updateDiscriminator(ctx, x, y, fake, probe);
+      // D's phase leads nowhere in G's loss: G's tape need not record it.
+      d = untaped(() => updateDiscriminator(ctx, x, y, fake, probe));
       const predFakeG = discriminate(ctx, x, fake);
       const ganG = ganLoss(predFakeG, true, {
         mode: ctx.options.ganMode,
