@@ -12,9 +12,15 @@
  *   dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M) + dμ/M + 2·dσ²·(x − μ)/M,
  *   in two passes (sums, then dx).
  *
+ * Where C is even and the SIMD loops load (`batch_norm_simd.ts`), the passes
+ * over the values run there, two channels at a time with the same float64
+ * operations (bit-identical results); per-channel float64 arrays then live in
+ * a scratch tensor on the heap.
+ *
  * @module
  */
 import { heapF32, type TensorInfo, type WasmBackendLike } from "./wasm_heap.ts";
+import { type BatchNormLoops, batchNormLoops } from "./batch_norm_simd.ts";
 
 /** Arguments of the batch-norm kernels as tfjs passes them. */
 export interface BatchNormHeapArgs {
@@ -44,25 +50,68 @@ function geometry(
   return [channels, size(x.shape) / channels];
 }
 
+/** The SIMD loops for C channels of M values, or `null` for the JavaScript loops. */
+function simdFor(
+  backend: WasmBackendLike,
+  C: number,
+  M: number,
+): BatchNormLoops | null {
+  return C % 2 === 0 && M > 0 ? batchNormLoops(backend) : null;
+}
+
 /**
- * `P2pBatchNormTrain`: inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs
- * y (shape of x), μ and σ² (one value a channel). With inputs
- * `movingMean`, `movingVariance` and attr `momentum`, two more outputs: the
- * moving statistics updated as tfjs-layers does, `m − (m − μ)·(1 −
- * momentum)`, each operation rounded to float32 as tfjs's `Sub` and `Mul`
- * kernels round it.
+ * Three float64 arrays of `C` values in a scratch tensor on the heap (dispose
+ * it with `backend.disposeData`), or `null` where it is not 8-byte aligned.
  */
-export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
-  const {
-    inputs: { x, gamma, beta, movingMean, movingVariance },
-    backend,
-    attrs,
-  } = args;
-  const eps = attrs.epsilon as number;
-  const [C, M] = geometry("P2pBatchNormTrain", x, gamma);
-  const out = backend.makeOutput([...x.shape], "float32");
-  const outMean = backend.makeOutput([C], "float32");
-  const outVar = backend.makeOutput([C], "float32");
+function scratch(
+  backend: WasmBackendLike,
+  C: number,
+): [TensorInfo, Float64Array, Float64Array, Float64Array] | null {
+  const info = backend.makeOutput([6 * C], "float32");
+  const view = heapF32(backend, info);
+  if (view.byteOffset % 8 !== 0) {
+    backend.disposeData(info.dataId);
+    return null;
+  }
+  const all = new Float64Array(view.buffer, view.byteOffset, 3 * C);
+  return [
+    info,
+    all.subarray(0, C),
+    all.subarray(C, 2 * C),
+    all.subarray(2 * C, 3 * C),
+  ];
+}
+
+/** μ, σ² and the scale and shift of y = x·scale + shift of one channel, from its shifted sums. */
+function channelStats(
+  k: number,
+  s1: number,
+  s2: number,
+  M: number,
+  gamma: number,
+  beta: number,
+  eps: number,
+): [number, number, number, number] {
+  const m1 = s1 / M;
+  const variance = Math.max(0, s2 / M - m1 * m1);
+  const mean = k + m1;
+  const scale = gamma / Math.sqrt(variance + eps);
+  return [mean, variance, scale, beta - mean * scale];
+}
+
+/** The forward passes in JavaScript. */
+function trainJs(
+  backend: WasmBackendLike,
+  x: TensorInfo,
+  gamma: TensorInfo,
+  beta: TensorInfo,
+  out: TensorInfo,
+  outMean: TensorInfo,
+  outVar: TensorInfo,
+  eps: number,
+  C: number,
+  M: number,
+): void {
   const X = heapF32(backend, x);
   const Y = heapF32(backend, out);
   const G = heapF32(backend, gamma);
@@ -85,18 +134,91 @@ export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
       s1 += d;
       s2 += d * d;
     }
-    const m1 = s1 / M;
-    const variance = Math.max(0, s2 / M - m1 * m1);
-    const mean = k + m1;
-    MU[c] = mean;
-    VAR[c] = variance;
-    scale[c] = G[c] / Math.sqrt(variance + eps);
-    shift[c] = B[c] - mean * scale[c];
+    [MU[c], VAR[c], scale[c], shift[c]] = channelStats(
+      k,
+      s1,
+      s2,
+      M,
+      G[c],
+      B[c],
+      eps,
+    );
   }
   for (let i = 0, c = 0; i < n; i++) {
     Y[i] = X[i] * scale[c] + shift[c];
     if (++c === C) c = 0;
   }
+}
+
+/** The forward passes in the SIMD loops (C even, M > 0); the same values as {@linkcode trainJs}. */
+function trainSimd(
+  backend: WasmBackendLike,
+  simd: BatchNormLoops,
+  x: TensorInfo,
+  gamma: TensorInfo,
+  beta: TensorInfo,
+  out: TensorInfo,
+  outMean: TensorInfo,
+  outVar: TensorInfo,
+  eps: number,
+  C: number,
+  M: number,
+): void {
+  const work = scratch(backend, C);
+  if (work === null) {
+    return trainJs(backend, x, gamma, beta, out, outMean, outVar, eps, C, M);
+  }
+  const [info, K, S1, S2] = work;
+  const X = heapF32(backend, x);
+  const Y = heapF32(backend, out);
+  const G = heapF32(backend, gamma);
+  const B = heapF32(backend, beta);
+  const MU = heapF32(backend, outMean);
+  const VAR = heapF32(backend, outVar);
+  const n = M * C;
+  for (let c = 0; c < C; c++) K[c] = X[c];
+  S1.fill(0);
+  S2.fill(0);
+  simd.stats(X.byteOffset, n, C, K.byteOffset, S1.byteOffset, S2.byteOffset);
+  // scale into K, shift into S1.
+  for (let c = 0; c < C; c++) {
+    [MU[c], VAR[c], K[c], S1[c]] = channelStats(
+      K[c],
+      S1[c],
+      S2[c],
+      M,
+      G[c],
+      B[c],
+      eps,
+    );
+  }
+  simd.apply(X.byteOffset, Y.byteOffset, n, C, K.byteOffset, S1.byteOffset);
+  backend.disposeData(info.dataId);
+}
+
+/**
+ * `P2pBatchNormTrain`: inputs `x`, `gamma`, `beta`; attr `epsilon`; outputs
+ * y (shape of x), μ and σ² (one value a channel). With inputs
+ * `movingMean`, `movingVariance` and attr `momentum`, two more outputs: the
+ * moving statistics updated as tfjs-layers does, `m − (m − μ)·(1 −
+ * momentum)`, each operation rounded to float32 as tfjs's `Sub` and `Mul`
+ * kernels round it.
+ */
+export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
+  const {
+    inputs: { x, gamma, beta, movingMean, movingVariance },
+    backend,
+    attrs,
+  } = args;
+  const eps = attrs.epsilon as number;
+  const [C, M] = geometry("P2pBatchNormTrain", x, gamma);
+  const out = backend.makeOutput([...x.shape], "float32");
+  const outMean = backend.makeOutput([C], "float32");
+  const outVar = backend.makeOutput([C], "float32");
+  const simd = simdFor(backend, C, M);
+  if (simd !== null) {
+    trainSimd(backend, simd, x, gamma, beta, out, outMean, outVar, eps, C, M);
+  } else trainJs(backend, x, gamma, beta, out, outMean, outVar, eps, C, M);
   if (movingMean === undefined || movingVariance === undefined) {
     return [out, outMean, outVar];
   }
@@ -132,6 +254,8 @@ export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
   const outDx = backend.makeOutput([...x.shape], "float32");
   const outDg = backend.makeOutput([C], "float32");
   const outDb = backend.makeOutput([C], "float32");
+  const simd = simdFor(backend, C, M);
+  const work = simd !== null ? scratch(backend, C) : null;
   const DY = heapF32(backend, dy);
   const X = heapF32(backend, x);
   const G = heapF32(backend, gamma);
@@ -144,18 +268,41 @@ export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
   const DB = heapF32(backend, outDb);
   const n = M * C;
   // dx = a·dy + b·x + d per channel.
-  const a = new Float64Array(C);
-  const b = new Float64Array(C);
-  const d = new Float64Array(C);
+  const a = work?.[1] ?? new Float64Array(C);
+  const b = work?.[2] ?? new Float64Array(C);
+  const d = work?.[3] ?? new Float64Array(C);
+  if (simd !== null && work !== null) {
+    // Sums into a (μ in), b and d, then the coefficients over them.
+    for (let c = 0; c < C; c++) a[c] = MU[c];
+    b.fill(0);
+    d.fill(0);
+    simd.grad_sums(
+      DY.byteOffset,
+      X.byteOffset,
+      n,
+      C,
+      a.byteOffset,
+      b.byteOffset,
+      d.byteOffset,
+    );
+  } else {
+    for (let c = 0; c < C; c++) {
+      const mu = MU[c];
+      let sdy = 0;
+      let sdyx = 0;
+      for (let i = c; i < n; i += C) {
+        const g = DY[i];
+        sdy += g;
+        sdyx += g * (X[i] - mu);
+      }
+      b[c] = sdy;
+      d[c] = sdyx;
+    }
+  }
   for (let c = 0; c < C; c++) {
     const mu = MU[c];
-    let sdy = 0;
-    let sdyx = 0;
-    for (let i = c; i < n; i += C) {
-      const g = DY[i];
-      sdy += g;
-      sdyx += g * (X[i] - mu);
-    }
+    const sdy = b[c];
+    const sdyx = d[c];
     const invstd = 1 / Math.sqrt(VAR[c] + eps);
     const dGamma = sdyx * invstd;
     DB[c] = sdy;
@@ -164,9 +311,23 @@ export function batchNormTrainGradHeap(args: BatchNormHeapArgs): TensorInfo[] {
     b[c] = -a[c] * invstd * dGamma / M + 2 * DVAR[c] / M;
     d[c] = -a[c] * sdy / M + DMU[c] / M - b[c] * mu;
   }
-  for (let i = 0, c = 0; i < n; i++) {
-    DX[i] = a[c] * DY[i] + b[c] * X[i] + d[c];
-    if (++c === C) c = 0;
+  if (simd !== null && work !== null) {
+    simd.grad_apply(
+      DY.byteOffset,
+      X.byteOffset,
+      DX.byteOffset,
+      n,
+      C,
+      a.byteOffset,
+      b.byteOffset,
+      d.byteOffset,
+    );
+    backend.disposeData(work[0].dataId);
+  } else {
+    for (let i = 0, c = 0; i < n; i++) {
+      DX[i] = a[c] * DY[i] + b[c] * X[i] + d[c];
+      if (++c === C) c = 0;
+    }
   }
   return [outDx, outDg, outDb];
 }

@@ -17,15 +17,19 @@ import wabtInit from "wabt";
 const SOURCE = new URL("./adam_update.wat", import.meta.url);
 const OUTPUT = new URL("./adam_update_wasm.ts", import.meta.url);
 
-/** The memory import line of the source, and its shared-memory variant. */
-const MEMORY = '(import "env" "memory" (memory 0))';
-const SHARED_MEMORY = '(import "env" "memory" (memory 0 65536 shared))';
+/** The memory import line of a source, as the builds expect it. */
+export const MEMORY = '(import "env" "memory" (memory 0))';
+/** {@linkcode MEMORY} declared shared, for tfjs-wasm's threaded build. */
+export const SHARED_MEMORY = '(import "env" "memory" (memory 0 65536 shared))';
 
 /** Compiles `wat` (SIMD, and shared memory for the threaded variant). */
-async function compile(wat: string): Promise<Uint8Array> {
+export async function compile(
+  wat: string,
+  name = "adam_update.wat",
+): Promise<Uint8Array> {
   const wabt = await wabtInit();
   const features = { simd: true, threads: true };
-  const module = wabt.parseWat("adam_update.wat", wat, features);
+  const module = wabt.parseWat(name, wat, features);
   try {
     // wabt's types omit validate's features argument; without it, shared
     // memories fail validation.
@@ -36,13 +40,15 @@ async function compile(wat: string): Promise<Uint8Array> {
   }
 }
 
-function base64(bytes: Uint8Array): string {
+/** `bytes` as base64. */
+export function base64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
 }
 
-function lines(name: string, b64: string): string {
+/** `export const name: string = "…" + …;` of a base64 text, in 72-character lines. */
+export function lines(name: string, b64: string): string {
   const parts = b64.match(/.{1,72}/g) ?? [];
   return `export const ${name}: string =\n  ${
     parts.map((p) => JSON.stringify(p)).join(" +\n  ")
