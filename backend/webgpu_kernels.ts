@@ -20,7 +20,10 @@
  *   batch norm as per-channel reductions and one element-wise pass;
  * - `Conv2D` and `FusedConv2D` (`kernels/webgpu_conv2d.ts`) for outputs of
  *   few pixels or channels (a U-Net's innermost layers, a PatchGAN's last),
- *   split over the filter taps or `K`; the stock kernel for the others.
+ *   split over the filter taps or `K`; the stock kernel for the others;
+ * - `P2pLeakyReluGrad` (`kernels/webgpu_leaky_relu_grad.ts`), the leaky
+ *   ReLU's gradient as one element-wise program (`@p2p/layers` routes the
+ *   `LeakyRelu` gradient to it) in place of three.
  *
  * @module
  */
@@ -31,6 +34,7 @@ import { batchNormTrainWebGpu } from "./kernels/webgpu_batch_norm_train.ts";
 import { batchNormTrainGradWebGpu } from "./kernels/webgpu_batch_norm_train_grad.ts";
 import { adamUpdateWebGpu } from "./kernels/webgpu_adam_update.ts";
 import { conv2DWebGpu } from "./kernels/webgpu_conv2d.ts";
+import { leakyReluGradWebGpu } from "./kernels/webgpu_leaky_relu_grad.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -51,6 +55,7 @@ const KERNELS: Record<string, WithFallback> = {
   FusedConv2D: conv2DWebGpu,
   P2pBatchNormTrain: batchNormTrainWebGpu as WithFallback,
   P2pBatchNormTrainGrad: batchNormTrainGradWebGpu as WithFallback,
+  P2pLeakyReluGrad: leakyReluGradWebGpu as WithFallback,
 };
 
 const BACKEND = "webgpu";
@@ -83,7 +88,7 @@ export function webGpuKernelsRegistered(): boolean {
  * @example
  * ```ts
  * import { registerWebGpuKernels, unregisterWebGpuKernels } from "./webgpu_kernels.ts";
- * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput", "P2pAdamUpdate", "Conv2D", "FusedConv2D", "P2pBatchNormTrain", "P2pBatchNormTrainGrad"]
+ * console.log(registerWebGpuKernels()); // ["Conv2DBackpropFilter", "Conv2DBackpropInput", "P2pAdamUpdate", "Conv2D", "FusedConv2D", "P2pBatchNormTrain", "P2pBatchNormTrainGrad", "P2pLeakyReluGrad"]
  * unregisterWebGpuKernels();
  * ```
  */

@@ -5,6 +5,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { SymbolicTensor } from "./conv.ts";
+import { registerLeakyReluGradient } from "./leaky_relu_grad.ts";
 
 /** Activation kinds used by pix2pix networks. */
 export type ActivationKind =
@@ -15,7 +16,11 @@ export type ActivationKind =
   | "softmax"
   | "none";
 
-/** Applies the named activation (LeakyReLU slope 0.2) to `x`. */
+/**
+ * Applies the named activation (LeakyReLU slope 0.2) to `x`. A leaky ReLU's
+ * gradient runs one fused kernel where the backend has it
+ * (`leaky_relu_grad.ts`).
+ */
 export function activate(
   x: SymbolicTensor,
   kind: ActivationKind,
@@ -23,6 +28,7 @@ export function activate(
 ): SymbolicTensor {
   switch (kind) {
     case "leakyRelu":
+      registerLeakyReluGradient();
       return tf.layers.leakyReLU({ alpha: 0.2, name }).apply(
         x,
       ) as SymbolicTensor;

@@ -25,6 +25,7 @@ export * from "./norm.ts";
 export * from "./batch_norm.ts";
 export * from "./batch_norm_train.ts";
 export * from "./activation.ts";
+export * from "./leaky_relu_grad.ts";
 export * from "./encoder_block.ts";
 export * from "./decoder_block.ts";
 export {

@@ -25,12 +25,14 @@
  * (`webgpu_program.ts`'s tiles and 4 × 4 accumulators) with `K` split over
  * the third dispatch dimension. Larger outputs, channels-first layouts,
  * dilations, PReLU and other activations go to the stock kernel
- * ({@linkcode convPath}).
+ * ({@linkcode convPath}). On request ({@linkcode setConvPath}) the
+ * convolution runs as explicit patches on tfjs-webgpu's `_FusedMatMul`
+ * (as fast as the stock kernel on llvmpipe at the pix2pix layers).
  *
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import { backend_util } from "@tensorflow/tfjs";
+import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
   THREADS,
   TILE_K,
@@ -40,6 +42,7 @@ import {
   type WebGpuBackendLike,
   type WebGpuProgram,
 } from "./webgpu_program.ts";
+import { runPatches } from "./webgpu_patches.ts";
 
 /** Fewest `K` values one split sums (smaller splits cost more than they save). */
 const MIN_K_PER_SPLIT = 256;
@@ -309,7 +312,7 @@ fn main(index : i32) {
 }
 
 /** How a convolution runs: p2p's tiled or direct program, or tfjs-webgpu's. */
-export type ConvPath = "tiled" | "direct" | "stock";
+export type ConvPath = "tiled" | "direct" | "matmul" | "stock";
 
 /**
  * The path for an `m × n` output, from timings on llvmpipe: the direct
@@ -419,6 +422,26 @@ export function conv2DWebGpu(
     return fallback(
       args as unknown as Parameters<tf.KernelFunc>[0],
     ) as tf.TensorInfo;
+  }
+  const fusedMatMul = getKernel("_FusedMatMul", "webgpu");
+  if (path === "matmul" && fusedMatMul) {
+    const patches = runPatches(backend, x, info);
+    const product = fusedMatMul.kernelFunc({
+      inputs: {
+        a: patches,
+        b: { ...filter, shape: [1, k, n] },
+        ...(bias != null ? { bias } : {}),
+      },
+      backend: backend as unknown as tf.KernelBackend,
+      attrs: {
+        transposeA: false,
+        transposeB: false,
+        activation: act,
+        leakyreluAlpha: attrs.leakyreluAlpha ?? 0.2,
+      },
+    }) as tf.TensorInfo;
+    backend.disposeData(patches.dataId);
+    return { ...product, shape };
   }
   if (path === "direct") {
     const taps = info.filterHeight * info.filterWidth;

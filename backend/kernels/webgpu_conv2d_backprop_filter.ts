@@ -162,6 +162,70 @@ ${tiled.accumulate}
   }
 }
 
+/**
+ * The filter gradient for a short `K` (the innermost layers: `K` = 1 to 4
+ * output pixels of the batch), one invocation per filter tap, input channel
+ * and four output channels (one where `N` is not a multiple of 4) looping
+ * over `K`: no patches to gather and no matrix product whose tiles would be
+ * mostly padding.
+ */
+class DirectFilterGradProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "p2pConv2DBackpropFilterDirect";
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  variableNames = ["x", "dy"];
+  uniforms =
+    "M : i32, N : i32, K : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+  /** Output channels an invocation computes: 4 (`vec4<f32>` `dy` and `dW`) where they divide `N`. */
+  outputComponent: number;
+  /** `x` as scalars, `dy` as the output. */
+  variableComponents: number[];
+
+  constructor(outputShape: number[], m: number, n: number) {
+    this.outputShape = outputShape;
+    this.dispatchLayout = { x: outputShape.map((_, i) => i) };
+    this.outputComponent = n % 4 === 0 ? 4 : 1;
+    this.variableComponents = [1, this.outputComponent];
+    this.shaderKey += this.outputComponent;
+    this.dispatch = [Math.ceil((m * n) / this.outputComponent / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    const v = this.outputComponent;
+    const zero = v === 4 ? "vec4<f32>(0.0)" : "0.0";
+    return /* wgsl */ `
+fn main(index : i32) {
+  if (index < uniforms.size) {
+    let nv = uniforms.N / ${v};
+    let n4 = index % nv;
+    let m = index / nv;
+    let c = m % uniforms.inC;
+    let tap = m / uniforms.inC;
+    let kw = tap % uniforms.fw;
+    let kh = tap / uniforms.fw;
+    var acc = ${zero};
+    for (var k = 0; k < uniforms.K; k++) {
+      let ox = k % uniforms.outW;
+      let row = k / uniforms.outW;
+      let oy = row % uniforms.outH;
+      let b = row / uniforms.outH;
+      let iy = oy * uniforms.strideH - uniforms.padT + kh;
+      let ix = ox * uniforms.strideW - uniforms.padL + kw;
+      if (iy >= 0 && iy < uniforms.inH && ix >= 0 && ix < uniforms.inW) {
+        let i = ((b * uniforms.inH + iy) * uniforms.inW + ix) * uniforms.inC + c;
+        acc = fma(${zero} + x[i], dy[k * nv + n4], acc);
+      }
+    }
+    result[index] = acc;
+  }
+}
+`;
+  }
+}
+
 /** Sums the split-K partial products `[splits, M·N]` into `dW`. */
 class SumSplitsProgram implements WebGpuProgram {
   outputShape: number[];
@@ -195,12 +259,21 @@ fn main(index : i32) {
   }
 }
 
-/** How a filter gradient runs: p2p's tiled product, or patches and tfjs-webgpu's matrix product. */
-export type FilterGradPath = "tiled" | "matmul";
+/**
+ * How a filter gradient runs: p2p's tiled product, patches and tfjs-webgpu's
+ * matrix product, or p2p's direct program (short `K`).
+ */
+export type FilterGradPath = "tiled" | "matmul" | "direct";
+
+/** Most `K` (output pixels of the batch) the direct program takes by default. */
+export const DIRECT_MAX_K = 4;
 
 let forcedFilterPath: FilterGradPath | undefined;
 
-/** Forces one path (tests, benchmarks), or `undefined` for the default (`matmul`). */
+/**
+ * Forces one path (tests, benchmarks), or `undefined` for the default:
+ * `direct` for `K` ≤ {@linkcode DIRECT_MAX_K}, else `matmul`.
+ */
 export function setFilterGradPath(path: FilterGradPath | undefined): void {
   forcedFilterPath = path;
 }
@@ -288,8 +361,31 @@ export function conv2DBackpropFilterWebGpu(
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
   const int = (v: number) => ({ type: "int32", data: [v] });
+  const path = forcedFilterPath ?? (k <= DIRECT_MAX_K ? "direct" : "matmul");
+  if (path === "direct") {
+    return backend.runWebGPUProgram(
+      new DirectFilterGradProgram([...filterShape], m, n),
+      [x, dy],
+      "float32",
+      [
+        m,
+        n,
+        k,
+        info.inHeight,
+        info.inWidth,
+        info.inChannels,
+        info.outHeight,
+        info.outWidth,
+        info.filterWidth,
+        info.strideHeight,
+        info.strideWidth,
+        info.padInfo.top,
+        info.padInfo.left,
+      ].map(int),
+    );
+  }
   const matMul = getKernel("BatchMatMul", "webgpu");
-  if ((forcedFilterPath ?? "matmul") === "matmul" && matMul) {
+  if (path === "matmul" && matMul) {
     const patches = runPatches(backend, x, info);
     const product = matMul.kernelFunc({
       inputs: { a: patches, b: { ...dy, shape: [1, k, n] } },

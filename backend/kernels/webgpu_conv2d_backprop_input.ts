@@ -201,7 +201,8 @@ class Col2ImProgram implements WebGpuProgram {
 
   getUserCode(): string {
     const n = this.outputComponent;
-    // C[pixel, col] at pixel · width + col; Cᵀ at col · outPixels + pixel.
+    // C[pixel, col] at pixel · width + col; Cᵀ at col · outPixels + pixel
+    // (the uniform outPixels: Cᵀ's row stride, padded to a multiple of 4).
     const at = this.transposed
       ? "((kh * uniforms.fw + kw) * uniforms.N + c) * uniforms.outPixels + (b * uniforms.outH + oy) * uniforms.outW + ox"
       : `(((b * uniforms.outH + oy) * uniforms.outW + ox) * width + (kh * uniforms.fw + kw) * uniforms.N + c) / ${n}`;
@@ -229,6 +230,44 @@ fn main(index : i32) {
           }
         }
       }
+    }
+    result[index] = v;
+  }
+}
+`;
+  }
+}
+
+/**
+ * `dyᵀ` with its rows padded with zeros to `stride` columns (a multiple of
+ * 4, so that tfjs-webgpu's product `W · dyᵀ` runs on vec4): `[outC,
+ * stride]` from `dy` as `[outPixels, outC]`.
+ */
+class PaddedTransposeProgram implements WebGpuProgram {
+  outputShape: number[];
+  shaderKey = "p2pConv2DBackpropInputPaddedTranspose";
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  variableNames = ["dy"];
+  uniforms = "outPixels : i32, outC : i32, stride : i32,";
+  workgroupSize: [number, number, number] = [64, 1, 1];
+  size = true;
+
+  constructor(outC: number, stride: number) {
+    this.outputShape = [outC, stride];
+    this.dispatchLayout = { x: [0, 1] };
+    this.dispatch = [Math.ceil((outC * stride) / 64), 1, 1];
+  }
+
+  getUserCode(): string {
+    return /* wgsl */ `
+fn main(index : i32) {
+  if (index < uniforms.size) {
+    let p = index % uniforms.stride;
+    let co = index / uniforms.stride;
+    var v = 0.0;
+    if (p < uniforms.outPixels) {
+      v = dy[p * uniforms.outC + co];
     }
     result[index] = v;
   }
@@ -341,23 +380,28 @@ export function conv2DBackpropInputWebGpu(
     const outC = info.outChannels;
     // tfjs-webgpu's product runs on vec4 only untransposed and with output
     // columns a multiple of 4, and a transpose costs a pass over its input:
-    // transpose the smaller of dy and W where that keeps vec4, and take
-    // C = dy · Wᵀ or Cᵀ = W · dyᵀ.
-    const transposed = outPixels < width && outPixels % 4 === 0;
-    const t = transpose.kernelFunc({
-      inputs: {
-        x: transposed
-          ? { ...dy, shape: [outPixels, outC] }
-          : { ...filter, shape: [width, outC] },
-      },
-      backend: kb,
-      attrs: { perm: [1, 0] },
-    }) as tf.TensorInfo;
+    // transpose the smaller of dy and W, and take C = dy · Wᵀ or Cᵀ = W ·
+    // dyᵀ, dyᵀ's rows padded to a multiple of 4 pixels (the col2im reads
+    // Cᵀ's rows at that stride).
+    const transposed = outPixels < width;
+    const stride = Math.ceil(outPixels / 4) * 4;
+    const t = transposed
+      ? backend.runWebGPUProgram(
+        new PaddedTransposeProgram(outC, stride),
+        [dy],
+        "float32",
+        [outPixels, outC, stride].map(int),
+      )
+      : transpose.kernelFunc({
+        inputs: { x: { ...filter, shape: [width, outC] } },
+        backend: kb,
+        attrs: { perm: [1, 0] },
+      }) as tf.TensorInfo;
     const cols = matMul.kernelFunc({
       inputs: transposed
         ? {
           a: { ...filter, shape: [1, width, outC] },
-          b: { ...t, shape: [1, outC, outPixels] },
+          b: { ...t, shape: [1, outC, stride] },
         }
         : {
           a: { ...dy, shape: [1, outPixels, outC] },
@@ -383,7 +427,7 @@ export function conv2DBackpropInputWebGpu(
         info.strideWidth,
         info.padInfo.top,
         info.padInfo.left,
-        outPixels,
+        stride,
       ].map(int),
     );
     backend.disposeData(cols.dataId);

@@ -109,14 +109,19 @@ Deno.test("convPath: direct for ≤ 4 pixels or channels, tiled to 16 pixels, el
 
 Deno.test({
   name:
-    "Conv2D and FusedConv2D: p2p WebGPU kernels (direct, tiled, routed) = cpu to 1e-4 on odd shapes",
+    "Conv2D and FusedConv2D: p2p WebGPU kernels (direct, tiled, matmul, routed) = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
     unregisterWebGpuKernels();
     registerWebGpuKernels();
     try {
-      const paths: (ConvPath | undefined)[] = ["direct", "tiled", undefined];
+      const paths: (ConvPath | undefined)[] = [
+        "direct",
+        "tiled",
+        undefined,
+        "matmul",
+      ];
       for (const c of [...CONV_CASES, ...CASES]) {
         for (const [i, v] of VARIANTS.entries()) {
           const expected = await run("cpu", convOf(c, v));

@@ -44,6 +44,20 @@ const WEBGPU_CASES: ConvCase[] = [
     pad: "same",
   },
   {
+    name: "short K (direct by default): batch 2, 2x1 output, 6 channels out",
+    x: [2, 3, 2, 5],
+    filter: [4, 4, 5, 6],
+    strides: 2,
+    pad: "same",
+  },
+  {
+    name: "short K, vec4 channels: batch 3, 1x1 output, 1 channel in",
+    x: [3, 2, 2, 1],
+    filter: [4, 4, 1, 8],
+    strides: 2,
+    pad: "same",
+  },
+  {
     name: "split K, stride 2, K not a multiple of 16",
     x: [2, 61, 33, 3],
     filter: [4, 4, 3, 9],
@@ -117,7 +131,7 @@ Deno.test("inputGradPath: matmul past 16 output pixels and 3 channels, phases on
 
 Deno.test({
   name:
-    "Conv2DBackpropFilter (matmul, tiled) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter (matmul, tiled, direct) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "webgpu", log: null });
@@ -131,7 +145,7 @@ Deno.test({
       const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
     ) {
       const expected = await run("cpu", dwOf(c));
-      for (const path of ["matmul", "tiled"] as const) {
+      for (const path of ["matmul", "tiled", "direct"] as const) {
         setFilterGradPath(path);
         try {
           const actual = await run("webgpu", dwOf(c));
