@@ -74,6 +74,26 @@ export async function runOn(
 }
 
 /**
+ * Runs `f` on the tfjs backend `name` as it is registered (no kernel set-up,
+ * unlike {@linkcode runOn}) and reads its outputs back asynchronously (as
+ * WebGPU requires); leaves no tensors.
+ */
+export async function runOnBackend(
+  name: string,
+  f: () => tf.Tensor[],
+): Promise<Outputs> {
+  assert.ok(await tf.setBackend(name), `backend ${name} did not start`);
+  const before = tf.memory().numTensors;
+  const outs = tf.tidy(f);
+  const values: Float32Array[] = [];
+  for (const t of outs) values.push(await t.data() as Float32Array);
+  const shapes = outs.map((t) => t.shape);
+  tf.dispose(outs);
+  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${name}`);
+  return { shapes, values };
+}
+
+/**
  * Asserts `actual` agrees with `expected` to `tol`, relative where values are
  * large: |a − e| ≤ tol · max(1, |e|, rms(expected)) (the RMS term keeps
  * outputs that cancel to small values from failing on float32 rounding of

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { probeGpu, selectBackend } from "../select_backend.ts";
-import { assertClose, type Outputs, randn } from "./test_util.ts";
+import { assertClose, randn, runOnBackend } from "./test_util.ts";
 import { ADAM_UPDATE } from "./webgpu_adam_update.ts";
 import {
   registerWebGpuKernels,
@@ -30,18 +30,6 @@ function inputs(shape: number[]) {
   };
 }
 
-async function run(backend: string, f: () => tf.Tensor[]): Promise<Outputs> {
-  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
-  const before = tf.memory().numTensors;
-  const outs = tf.tidy(f);
-  const values: Float32Array[] = [];
-  for (const t of outs) values.push(await t.data() as Float32Array);
-  const shapes = outs.map((t) => t.shape);
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return { shapes, values };
-}
-
 Deno.test({
   name:
     "P2pAdamUpdate: the WebGPU kernel = tf.train.adam's formula on cpu (odd shapes, several workgroups)",
@@ -55,13 +43,13 @@ Deno.test({
     for (
       const shape of [[1], [13], [5, 7], [4, 4, 3, 65], [4, 4, 129, 67]]
     ) {
-      const actual = await run("webgpu", () =>
+      const actual = await runOnBackend("webgpu", () =>
         tf.engine().runKernel(
           ADAM_UPDATE,
           inputs(shape),
           ATTRS,
         ) as tf.Tensor[]);
-      const expected = await run("cpu", () => {
+      const expected = await runOnBackend("cpu", () => {
         const { value, m, v, grad } = inputs(shape);
         const m1 = tf.add(
           tf.mul(m, ATTRS.beta1),

@@ -1,7 +1,6 @@
-import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { probeGpu, selectBackend } from "../select_backend.ts";
-import { assertClose, type Outputs, randn } from "./test_util.ts";
+import { assertClose, randn, runOnBackend } from "./test_util.ts";
 import { BATCH_NORM_TRAIN } from "./wasm/batch_norm_train.ts";
 import { BATCH_NORM_TRAIN_GRAD } from "./wasm/batch_norm_train_grad.ts";
 import { registerWebGpuKernels } from "../webgpu_kernels.ts";
@@ -46,18 +45,6 @@ function kernels(shape: number[]): () => tf.Tensor[] {
   };
 }
 
-async function run(backend: string, f: () => tf.Tensor[]): Promise<Outputs> {
-  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
-  const before = tf.memory().numTensors;
-  const outs = tf.tidy(f);
-  const values: Float32Array[] = [];
-  for (const t of outs) values.push(await t.data() as Float32Array);
-  const shapes = outs.map((t) => t.shape);
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return { shapes, values };
-}
-
 Deno.test({
   name:
     "P2pBatchNormTrain and P2pBatchNormTrainGrad: the WebGPU kernels = the wasm kernels on odd shapes",
@@ -67,8 +54,8 @@ Deno.test({
     await selectBackend({ backend: "webgpu", log: null });
     registerWebGpuKernels();
     for (const shape of SHAPES) {
-      const expected = await run("wasm", kernels(shape));
-      const actual = await run("webgpu", kernels(shape));
+      const expected = await runOnBackend("wasm", kernels(shape));
+      const actual = await runOnBackend("webgpu", kernels(shape));
       assertClose(actual, expected, 1e-4, `[${shape}] webgpu vs wasm`);
     }
   },

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { probeGpu, selectBackend } from "../select_backend.ts";
 import { CONV_CASES, type ConvCase } from "./conv_cases.ts";
-import { assertClose, type Outputs, randn } from "./test_util.ts";
+import { assertClose, randn, runOnBackend } from "./test_util.ts";
 import {
   type ConvPath,
   convPath,
@@ -85,18 +85,6 @@ function convOf(c: ConvCase, v: Variant): () => tf.Tensor[] {
   };
 }
 
-async function run(backend: string, f: () => tf.Tensor[]): Promise<Outputs> {
-  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
-  const before = tf.memory().numTensors;
-  const outs = tf.tidy(f);
-  const values: Float32Array[] = [];
-  for (const t of outs) values.push(await t.data() as Float32Array);
-  const shapes = outs.map((t) => t.shape);
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return { shapes, values };
-}
-
 Deno.test("convPath: direct for ≤ 4 pixels or channels, tiled to 16 pixels, else stock", () => {
   assert.equal(convPath(1, 256), "direct");
   assert.equal(convPath(196, 1), "direct");
@@ -124,14 +112,14 @@ Deno.test({
       ];
       for (const c of [...CONV_CASES, ...CASES]) {
         for (const [i, v] of VARIANTS.entries()) {
-          const expected = await run("cpu", convOf(c, v));
+          const expected = await runOnBackend("cpu", convOf(c, v));
           // Every path on one variant each, every variant on the routed path.
           for (const path of paths) {
             if (path !== paths[i % paths.length] && path !== undefined) {
               continue;
             }
             setConvPath(path);
-            const actual = await run("webgpu", convOf(c, v));
+            const actual = await runOnBackend("webgpu", convOf(c, v));
             assertClose(
               actual,
               expected,

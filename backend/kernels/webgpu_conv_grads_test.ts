@@ -6,7 +6,7 @@ import {
   type ConvCase,
   FEW_OUTPUT_CHANNEL_CASES,
 } from "./conv_cases.ts";
-import { assertClose, type Outputs, randn } from "./test_util.ts";
+import { assertClose, randn, runOnBackend } from "./test_util.ts";
 import { setFilterGradPath, splitK } from "./webgpu_conv2d_backprop_filter.ts";
 import {
   inputGradPath,
@@ -102,18 +102,6 @@ function dwOf(c: ConvCase): () => tf.Tensor[] {
   };
 }
 
-async function run(backend: string, f: () => tf.Tensor[]): Promise<Outputs> {
-  assert.ok(await tf.setBackend(backend), `backend ${backend} did not start`);
-  const before = tf.memory().numTensors;
-  const outs = tf.tidy(f);
-  const values: Float32Array[] = [];
-  for (const t of outs) values.push(await t.data() as Float32Array);
-  const shapes = outs.map((t) => t.shape);
-  tf.dispose(outs);
-  assert.equal(tf.memory().numTensors, before, `tensors leaked on ${backend}`);
-  return { shapes, values };
-}
-
 Deno.test("splitK: splits only when the tiles are few and K is long", () => {
   assert.deepEqual(splitK(4 * 4 * 512, 512, 4), { splits: 1, kPerSplit: 16 });
   const first = splitK(48, 64, 128 * 128);
@@ -144,21 +132,21 @@ Deno.test({
     for (
       const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
     ) {
-      const expected = await run("cpu", dwOf(c));
+      const expected = await runOnBackend("cpu", dwOf(c));
       for (const path of ["matmul", "tiled", "direct"] as const) {
         setFilterGradPath(path);
         try {
-          const actual = await run("webgpu", dwOf(c));
+          const actual = await runOnBackend("webgpu", dwOf(c));
           assertClose(actual, expected, 1e-4, `dW ${c.name} [${path}]`);
         } finally {
           setFilterGradPath(undefined);
         }
       }
-      const expectedX = await run("cpu", dxOf(c));
+      const expectedX = await runOnBackend("cpu", dxOf(c));
       for (const path of ["phases", "matmul"] as const) {
         setInputGradPath(path);
         try {
-          const actualX = await run("webgpu", dxOf(c));
+          const actualX = await runOnBackend("webgpu", dxOf(c));
           assertClose(actualX, expectedX, 1e-4, `dx ${c.name} [${path}]`);
         } finally {
           setInputGradPath(undefined);
@@ -180,6 +168,11 @@ Deno.test({
         )
       )([x, filter]);
     };
-    assertClose(await run("webgpu", f), await run("cpu", f), 1e-4, "grads");
+    assertClose(
+      await runOnBackend("webgpu", f),
+      await runOnBackend("cpu", f),
+      1e-4,
+      "grads",
+    );
   },
 });
