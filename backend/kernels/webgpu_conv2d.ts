@@ -34,6 +34,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  CONV_GEOMETRY_UNIFORMS,
+  convGeometry,
+  int32Uniform,
   THREADS,
   TILE_K,
   tiledProductWgsl,
@@ -100,7 +103,7 @@ class ConvProgram implements WebGpuProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   uniforms =
-    "M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32, alpha : f32,";
+    `M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, ${CONV_GEOMETRY_UNIFORMS} alpha : f32,`;
   workgroupSize: [number, number, number];
   private readonly tile: TileShape;
   /** Whether this program writes the final output (bias and activation added). */
@@ -230,8 +233,7 @@ class DirectConvProgram implements WebGpuProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   variableNames = ["x", "W"];
-  uniforms =
-    "M : i32, N : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  uniforms = `M : i32, N : i32, ${CONV_GEOMETRY_UNIFORMS}`;
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
 
@@ -416,7 +418,6 @@ export function conv2DWebGpu(
   const shape = [info.batchSize, info.outHeight, info.outWidth, n];
   const act = activation as Activation;
   const alpha = { type: "float32", data: [attrs.leakyreluAlpha ?? 0.2] };
-  const int = (v: number) => ({ type: "int32", data: [v] });
   const path = forcedPath ?? convPath(m, n);
   if (path === "stock" && fallback) {
     return fallback(
@@ -452,23 +453,14 @@ export function conv2DWebGpu(
       [
         m,
         n,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      ].map(int),
+        ...convGeometry(info),
+      ].map(int32Uniform),
     );
     const out = backend.runWebGPUProgram(
       new SumSplitsProgram(shape, bias != null, act),
       bias != null ? [partials, bias] : [partials],
       "float32",
-      [int(taps), int(n), alpha],
+      [int32Uniform(taps), int32Uniform(n), alpha],
     );
     backend.disposeData(partials.dataId);
     return out;
@@ -481,17 +473,8 @@ export function conv2DWebGpu(
       k,
       kPerSplit,
       kPerSplit / TILE_K,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    ].map(int),
+      ...convGeometry(info),
+    ].map(int32Uniform),
     alpha,
   ];
   const program = new ConvProgram(
@@ -514,7 +497,7 @@ export function conv2DWebGpu(
     new SumSplitsProgram(shape, bias != null, act),
     bias != null ? [product, bias] : [product],
     "float32",
-    [int(splits), int(n), alpha],
+    [int32Uniform(splits), int32Uniform(n), alpha],
   );
   backend.disposeData(product.dataId);
   return out;

@@ -37,6 +37,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  CONV_GEOMETRY_UNIFORMS,
+  convGeometry,
+  int32Uniform,
   THREADS,
   TILE_K,
   tiledLaunch,
@@ -65,7 +68,7 @@ class FilterGradProgram implements WebGpuProgram {
   dispatch: [number, number, number];
   variableNames = ["x", "dy"];
   uniforms =
-    "M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+    `M : i32, N : i32, K : i32, kPerSplit : i32, tilesPerSplit : i32, ${CONV_GEOMETRY_UNIFORMS}`;
   workgroupSize: [number, number, number];
   private readonly wgx: number;
 
@@ -175,8 +178,7 @@ class DirectFilterGradProgram implements WebGpuProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   variableNames = ["x", "dy"];
-  uniforms =
-    "M : i32, N : i32, K : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  uniforms = `M : i32, N : i32, K : i32, ${CONV_GEOMETRY_UNIFORMS}`;
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   /** Output channels an invocation computes: 4 (`vec4<f32>` `dy` and `dW`) where they divide `N`. */
@@ -360,7 +362,6 @@ export function conv2DBackpropFilterWebGpu(
   const m = info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
-  const int = (v: number) => ({ type: "int32", data: [v] });
   const path = forcedFilterPath ?? (k <= DIRECT_MAX_K ? "direct" : "matmul");
   if (path === "direct") {
     return backend.runWebGPUProgram(
@@ -371,17 +372,8 @@ export function conv2DBackpropFilterWebGpu(
         m,
         n,
         k,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      ].map(int),
+        ...convGeometry(info),
+      ].map(int32Uniform),
     );
   }
   const matMul = getKernel("BatchMatMul", "webgpu");
@@ -409,17 +401,8 @@ export function conv2DBackpropFilterWebGpu(
     k,
     kPerSplit,
     kPerSplit / TILE_K,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ].map(int);
+    ...convGeometry(info),
+  ].map(int32Uniform);
   const partial = backend.runWebGPUProgram(
     program,
     [x, dy],
@@ -431,7 +414,7 @@ export function conv2DBackpropFilterWebGpu(
     new SumSplitsProgram(shape),
     [partial],
     "float32",
-    [int(splits)],
+    [int32Uniform(splits)],
   );
   backend.disposeData(partial.dataId);
   return out;

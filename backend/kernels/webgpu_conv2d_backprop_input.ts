@@ -36,6 +36,7 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  int32Uniform,
   THREADS,
   TILE_K,
   tiledLaunch,
@@ -363,7 +364,6 @@ export function conv2DBackpropInputWebGpu(
       `p2p WebGPU Conv2DBackpropInput: dy must have shape [${expected}] for input [${inputShape}] and filter [${filter.shape}], received [${dy.shape}]`,
     );
   }
-  const int = (v: number) => ({ type: "int32", data: [v] });
   const outPixels = info.batchSize * info.outHeight * info.outWidth;
   const path = forcedPath ??
     inputGradPath(outPixels, info.outChannels, phases);
@@ -390,7 +390,7 @@ export function conv2DBackpropInputWebGpu(
         new PaddedTransposeProgram(outC, stride),
         [dy],
         "float32",
-        [outPixels, outC, stride].map(int),
+        [outPixels, outC, stride].map(int32Uniform),
       )
       : transpose.kernelFunc({
         inputs: { x: { ...filter, shape: [width, outC] } },
@@ -428,7 +428,7 @@ export function conv2DBackpropInputWebGpu(
         info.padInfo.top,
         info.padInfo.left,
         stride,
-      ].map(int),
+      ].map(int32Uniform),
     );
     backend.disposeData(cols.dataId);
     return out;
@@ -467,6 +467,6 @@ export function conv2DBackpropInputWebGpu(
       sw,
       info.padInfo.top,
       info.padInfo.left,
-    ].map(int),
+    ].map(int32Uniform),
   );
 }

@@ -9,7 +9,13 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
-import type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
+import {
+  CONV_GEOMETRY_UNIFORMS,
+  convGeometry,
+  int32Uniform,
+  type WebGpuBackendLike,
+  type WebGpuProgram,
+} from "./webgpu_program.ts";
 
 /** Gathers the patches `[1, K, M]` of `x`, four channels an invocation where `inC` allows. */
 class PatchesProgram implements WebGpuProgram {
@@ -18,8 +24,7 @@ class PatchesProgram implements WebGpuProgram {
   dispatchLayout: { x: number[] };
   dispatch: [number, number, number];
   variableNames = ["x"];
-  uniforms =
-    "M : i32, inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+  uniforms = `M : i32, ${CONV_GEOMETRY_UNIFORMS}`;
   workgroupSize: [number, number, number] = [64, 1, 1];
   size = true;
   /** Channels an invocation gathers: 4 (`vec4<f32>` bindings) where they divide `inC`. */
@@ -79,16 +84,7 @@ export function runPatches(
     "float32",
     [
       m,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
-    ].map((v) => ({ type: "int32", data: [v] })),
+      ...convGeometry(info),
+    ].map(int32Uniform),
   );
 }

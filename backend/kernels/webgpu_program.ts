@@ -41,10 +41,50 @@ export interface WebGpuBackendLike {
     program: WebGpuProgram,
     inputs: tf.TensorInfo[],
     outputDtype: tf.DataType,
-    programDefinedUniform?: Array<{ type: string; data: number[] }>,
+    programDefinedUniform?: ProgramUniform[],
   ): tf.TensorInfo;
   /** Releases a tensor's buffer. */
   disposeData(dataId: object): boolean;
+}
+
+/** A program-defined uniform's value, as `runWebGPUProgram` takes it. */
+export interface ProgramUniform {
+  /** WGSL scalar type: `"int32"` or `"float32"`. */
+  type: string;
+  /** The value. */
+  data: number[];
+}
+
+/** `value` as an `i32` program-defined uniform. */
+export function int32Uniform(value: number): ProgramUniform {
+  return { type: "int32", data: [value] };
+}
+
+/**
+ * WGSL uniform members for a convolution's geometry, in the order of
+ * {@linkcode convGeometry}'s values (ending in a comma, for more members).
+ */
+export const CONV_GEOMETRY_UNIFORMS: string =
+  "inH : i32, inW : i32, inC : i32, outH : i32, outW : i32, fw : i32, strideH : i32, strideW : i32, padT : i32, padL : i32,";
+
+/**
+ * The geometry of the convolution `info` describes, in the order of
+ * {@linkcode CONV_GEOMETRY_UNIFORMS}: input height, width and channels,
+ * output height and width, filter width, strides, top and left padding.
+ */
+export function convGeometry(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
 }
 
 /** Invocations per workgroup of p2p's tiled matrix products. */
