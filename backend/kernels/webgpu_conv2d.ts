@@ -37,6 +37,7 @@ import {
   CONV_GEOMETRY_UNIFORMS,
   convGeometry,
   int32Uniform,
+  splitKProductWgsl,
   THREADS,
   TILE_K,
   tiledProductWgsl,
@@ -143,6 +144,13 @@ class ConvProgram implements WebGpuProgram {
     const TILE_N = this.tile.tileN;
     const TILE_M = this.tile.tileM;
     const tiled = tiledProductWgsl(WG);
+    const splitK = splitKProductWgsl(WG, "W");
+    const store = splitK.store([
+      "var v = acc[i][j];",
+      this.bias ? "v += bias[n];" : "",
+      activationWgsl(this.activation),
+      "result[base + m * uniforms.N + n] = v;",
+    ]);
     return /* wgsl */ `${tiled.memory}
 // Per K value of the slice: its filter row and column and channel, computed
 // once per slice by ${TILE_K} invocations (integer division is slow on SIMD:
@@ -151,10 +159,7 @@ var<workgroup> sliceKh : array<i32, ${TILE_K}>;
 var<workgroup> sliceKw : array<i32, ${TILE_K}>;
 var<workgroup> sliceC : array<i32, ${TILE_K}>;
 
-fn main() {${tiled.start}
-  let split = i32(workgroupId.z);
-  let kStart = split * uniforms.kPerSplit;
-  let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);
+fn main() {${tiled.start}${splitK.range}
   // This invocation always gathers row mm = flat % ${TILE_M} of A: its output pixel.
   let mA = m0 + flat % ${TILE_M};
   let ox = mA % uniforms.outW;
@@ -188,34 +193,12 @@ fn main() {${tiled.start}
       }
       tileA[kk][flat % ${TILE_M}] = v;
     }
-    for (var r = 0; r < ${(TILE_N * TILE_K) / THREADS}; r++) {
-      let kk = flat / ${TILE_N} + r * ${THREADS / TILE_N};
-      let k = k0 + kk;
-      var v = 0.0;
-      if (nB < uniforms.N && k < kEnd) {
-        v = W[k * uniforms.N + nB];
-      }
-      tileB[kk][flat % ${TILE_N}] = v;
-    }
+${splitK.loadB}
     workgroupBarrier();
 ${tiled.accumulate}
     workgroupBarrier();
   }
-  let base = split * uniforms.M * uniforms.N;
-  for (var i = 0; i < 4; i++) {
-    let m = m0 + ty * 4 + i;
-    if (m < uniforms.M) {
-      for (var j = 0; j < 4; j++) {
-        let n = n0 + tx * 4 + j;
-        if (n < uniforms.N) {
-          var v = acc[i][j];
-          ${this.bias ? "v += bias[n];" : ""}
-          ${activationWgsl(this.activation)}
-          result[base + m * uniforms.N + n] = v;
-        }
-      }
-    }
-  }
+${store}
 }
 `;
   }

@@ -40,6 +40,7 @@ import {
   CONV_GEOMETRY_UNIFORMS,
   convGeometry,
   int32Uniform,
+  splitKProductWgsl,
   THREADS,
   TILE_K,
   tiledLaunch,
@@ -90,6 +91,7 @@ class FilterGradProgram implements WebGpuProgram {
     const TILE_N = WG * 4;
     const TILE_M = WGY * 4;
     const tiled = tiledProductWgsl(WG);
+    const splitK = splitKProductWgsl(WG, "dy");
     return /* wgsl */ `${tiled.memory}
 // Per K value of the slice: where its output pixel's receptive field starts
 // in x (row, column, and the batch image's offset). Computed once per slice
@@ -99,10 +101,7 @@ var<workgroup> sliceY : array<i32, ${TILE_K}>;
 var<workgroup> sliceX : array<i32, ${TILE_K}>;
 var<workgroup> sliceBase : array<i32, ${TILE_K}>;
 
-fn main() {${tiled.start}
-  let split = i32(workgroupId.z);
-  let kStart = split * uniforms.kPerSplit;
-  let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);
+fn main() {${tiled.start}${splitK.range}
   // This invocation always gathers row mm = flat % ${TILE_M} of A: its filter tap and channel.
   let mA = m0 + flat % ${TILE_M};
   let c = mA % uniforms.inC;
@@ -135,31 +134,12 @@ fn main() {${tiled.start}
       }
       tileA[kk][flat % ${TILE_M}] = v;
     }
-    for (var r = 0; r < ${(TILE_N * TILE_K) / THREADS}; r++) {
-      let kk = flat / ${TILE_N} + r * ${THREADS / TILE_N};
-      let k = k0 + kk;
-      var v = 0.0;
-      if (nB < uniforms.N && k < kEnd) {
-        v = dy[k * uniforms.N + nB];
-      }
-      tileB[kk][flat % ${TILE_N}] = v;
-    }
+${splitK.loadB}
     workgroupBarrier();
 ${tiled.accumulate}
     workgroupBarrier();
   }
-  let base = split * uniforms.M * uniforms.N;
-  for (var i = 0; i < 4; i++) {
-    let m = m0 + ty * 4 + i;
-    if (m < uniforms.M) {
-      for (var j = 0; j < 4; j++) {
-        let n = n0 + tx * 4 + j;
-        if (n < uniforms.N) {
-          result[base + m * uniforms.N + n] = acc[i][j];
-        }
-      }
-    }
-  }
+${splitK.store(["result[base + m * uniforms.N + n] = acc[i][j];"])}
 }
 `;
   }

@@ -168,3 +168,61 @@ var<workgroup> tileB : array<array<f32, ${tileN}>, ${TILE_K}>;`,
     }`,
   };
 }
+
+/** WGSL pieces of a split-K tiled product, from {@linkcode splitKProductWgsl}. */
+export interface SplitKProductWgsl {
+  /** Names (after `start`) the split (`split`, `workgroupId.z`) and its K range (`kStart` to `kEnd`). */
+  range: string;
+  /**
+   * Fills `tileB` (in the loop over the split's K tiles, after A's loads)
+   * with rows `k0 …` (below `kEnd`), columns `nB` of B.
+   */
+  loadB: string;
+  /**
+   * Runs `statements` (WGSL lines) for each of the invocation's outputs
+   * inside `M × N` (after the loop), with `m`, `n`, `acc[i][j]` and `base`
+   * (the split's offset in `result`) in scope.
+   */
+  store(statements: string[]): string;
+}
+
+/**
+ * WGSL shared by the split-K tiled products of p2p's convolutions, for a
+ * tile `wgx` invocations wide (after {@linkcode tiledProductWgsl}'s
+ * `start`) whose B is the binding `b`, row-major `[K, N]`: uniforms `M`,
+ * `N`, `K` and `kPerSplit`, each split's `M × N` partial product at
+ * `split · M · N` in `result`.
+ */
+export function splitKProductWgsl(wgx: number, b: string): SplitKProductWgsl {
+  const tileN = 4 * wgx;
+  return {
+    range: /* wgsl */ `
+  let split = i32(workgroupId.z);
+  let kStart = split * uniforms.kPerSplit;
+  let kEnd = min(kStart + uniforms.kPerSplit, uniforms.K);`,
+    loadB: /* wgsl */ `    for (var r = 0; r < ${
+      (tileN * TILE_K) / THREADS
+    }; r++) {
+      let kk = flat / ${tileN} + r * ${THREADS / tileN};
+      let k = k0 + kk;
+      var v = 0.0;
+      if (nB < uniforms.N && k < kEnd) {
+        v = ${b}[k * uniforms.N + nB];
+      }
+      tileB[kk][flat % ${tileN}] = v;
+    }`,
+    store: (statements) =>
+      /* wgsl */ `  let base = split * uniforms.M * uniforms.N;
+  for (var i = 0; i < 4; i++) {
+    let m = m0 + ty * 4 + i;
+    if (m < uniforms.M) {
+      for (var j = 0; j < 4; j++) {
+        let n = n0 + tx * 4 + j;
+        if (n < uniforms.N) {
+${statements.map((s) => `          ${s}`).join("\n")}
+        }
+      }
+    }
+  }`,
+  };
+}
