@@ -34,9 +34,11 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  channelsLastConv2DInfo,
   CONV_GEOMETRY_UNIFORMS,
   convGeometry,
   int32Uniform,
+  runFallback,
   splitKProductWgsl,
   THREADS,
   TILE_K,
@@ -381,19 +383,14 @@ export function conv2DWebGpu(
         `p2p WebGPU Conv2D: only channels-last float32 without dilation, with an [outC] bias and a linear, relu or leakyrelu activation is supported, received ${dataFormat} ${x.dtype} dilations ${dilations} activation ${activation}`,
       );
     }
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
+  const info = channelsLastConv2DInfo(
+    x.shape,
+    filter.shape,
     strides,
-    1,
     pad,
     dimRoundingMode,
-    false,
-    format,
   );
   const m = info.batchSize * info.outHeight * info.outWidth;
   const n = info.outChannels;
@@ -403,9 +400,7 @@ export function conv2DWebGpu(
   const alpha = { type: "float32", data: [attrs.leakyreluAlpha ?? 0.2] };
   const path = forcedPath ?? convPath(m, n);
   if (path === "stock" && fallback) {
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
   const fusedMatMul = getKernel("_FusedMatMul", "webgpu");
   if (path === "matmul" && fusedMatMul) {

@@ -37,9 +37,11 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  channelsLastConv2DInfo,
   CONV_GEOMETRY_UNIFORMS,
   convGeometry,
   int32Uniform,
+  runFallback,
   splitKProductWgsl,
   THREADS,
   TILE_K,
@@ -304,9 +306,7 @@ export function conv2DBackpropFilterWebGpu(
   const format = backend_util.convertConv2DDataFormat(dataFormat);
   const outC = (filterShape as number[])[3];
   if (fallback && outC < MIN_N) {
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
   if (format !== "channelsLast" || x.dtype !== "float32") {
     if (!fallback) {
@@ -314,19 +314,14 @@ export function conv2DBackpropFilterWebGpu(
         `p2p WebGPU Conv2DBackpropFilter: only channels-last float32 is supported, received ${dataFormat} ${x.dtype}`,
       );
     }
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
-  const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number],
-    filterShape as [number, number, number, number],
+  const info = channelsLastConv2DInfo(
+    x.shape,
+    filterShape,
     strides,
-    1,
     pad,
     dimRoundingMode,
-    false,
-    format,
   );
   const expected = [
     info.batchSize,

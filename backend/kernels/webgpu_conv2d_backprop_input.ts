@@ -36,7 +36,9 @@
 import type * as tf from "@tensorflow/tfjs";
 import { backend_util, getKernel } from "@tensorflow/tfjs";
 import {
+  channelsLastConv2DInfo,
   int32Uniform,
+  runFallback,
   THREADS,
   TILE_K,
   tiledLaunch,
@@ -339,19 +341,14 @@ export function conv2DBackpropInputWebGpu(
         `p2p WebGPU Conv2DBackpropInput: only channels-last float32 is supported, received ${dataFormat} ${dy.dtype}`,
       );
     }
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
-  const info = backend_util.computeConv2DInfo(
-    inputShape as [number, number, number, number],
-    filter.shape as [number, number, number, number],
+  const info = channelsLastConv2DInfo(
+    inputShape,
+    filter.shape,
     strides,
-    1,
     pad,
     dimRoundingMode,
-    false,
-    format,
   );
   const expected = [
     info.batchSize,
@@ -368,9 +365,7 @@ export function conv2DBackpropInputWebGpu(
   const path = forcedPath ??
     inputGradPath(outPixels, info.outChannels, phases);
   if (path === "stock" && fallback) {
-    return fallback(
-      args as unknown as Parameters<tf.KernelFunc>[0],
-    ) as tf.TensorInfo;
+    return runFallback(fallback, args);
   }
   const matMul = getKernel("BatchMatMul", "webgpu");
   const transpose = getKernel("Transpose", "webgpu");

@@ -9,6 +9,7 @@
  * @module
  */
 import type * as tf from "@tensorflow/tfjs";
+import { backend_util } from "@tensorflow/tfjs";
 
 /** The parts of tfjs-webgpu's `WebGPUProgram` interface p2p's programs fill in. */
 export interface WebGpuProgram {
@@ -58,6 +59,40 @@ export interface ProgramUniform {
 /** `value` as an `i32` program-defined uniform. */
 export function int32Uniform(value: number): ProgramUniform {
   return { type: "int32", data: [value] };
+}
+
+/** Runs `fallback` (tfjs-webgpu's stock kernel) on the arguments a p2p kernel received. */
+export function runFallback(
+  fallback: tf.KernelFunc,
+  args: object,
+): tf.TensorInfo {
+  return fallback(
+    args as unknown as Parameters<tf.KernelFunc>[0],
+  ) as tf.TensorInfo;
+}
+
+/**
+ * The geometry of a channels-last convolution (no dilation) of an input
+ * `inShape` (`[batch, inH, inW, inC]`) by a filter `filterShape` (`[fh, fw,
+ * inC, outC]`).
+ */
+export function channelsLastConv2DInfo(
+  inShape: readonly number[],
+  filterShape: readonly number[],
+  strides: number | [number, number],
+  pad: Parameters<typeof backend_util.computeConv2DInfo>[4],
+  dimRoundingMode?: "floor" | "round" | "ceil",
+): tf.backend_util.Conv2DInfo {
+  return backend_util.computeConv2DInfo(
+    inShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
+    "channelsLast",
+  );
 }
 
 /**
