@@ -398,6 +398,21 @@ export function conv2DWebGpu(
   const shape = [info.batchSize, info.outHeight, info.outWidth, n];
   const act = activation as Activation;
   const alpha = { type: "float32", data: [attrs.leakyreluAlpha ?? 0.2] };
+  // Sums `count` partial products `[count, m, n]` into the output (adding the
+  // bias, applying the activation) and frees them.
+  const sumPartials = (
+    partials: tf.TensorInfo,
+    count: number,
+  ): tf.TensorInfo => {
+    const out = backend.runWebGPUProgram(
+      new SumSplitsProgram(shape, bias != null, act),
+      bias != null ? [partials, bias] : [partials],
+      "float32",
+      [int32Uniform(count), int32Uniform(n), alpha],
+    );
+    backend.disposeData(partials.dataId);
+    return out;
+  };
   const path = forcedPath ?? convPath(m, n);
   if (path === "stock" && fallback) {
     return runFallback(fallback, args);
@@ -434,14 +449,7 @@ export function conv2DWebGpu(
         ...convGeometry(info),
       ].map(int32Uniform),
     );
-    const out = backend.runWebGPUProgram(
-      new SumSplitsProgram(shape, bias != null, act),
-      bias != null ? [partials, bias] : [partials],
-      "float32",
-      [int32Uniform(taps), int32Uniform(n), alpha],
-    );
-    backend.disposeData(partials.dataId);
-    return out;
+    return sumPartials(partials, taps);
   }
   const { splits, kPerSplit } = convSplitK(m, n, k);
   const uniforms = [
@@ -471,12 +479,5 @@ export function conv2DWebGpu(
     uniforms,
   );
   if (splits === 1) return product;
-  const out = backend.runWebGPUProgram(
-    new SumSplitsProgram(shape, bias != null, act),
-    bias != null ? [product, bias] : [product],
-    "float32",
-    [int32Uniform(splits), int32Uniform(n), alpha],
-  );
-  backend.disposeData(product.dataId);
-  return out;
+  return sumPartials(product, splits);
 }
