@@ -13,6 +13,7 @@ import {
   registerFastWasmKernels,
   unregisterFastWasmKernels,
 } from "../wasm_kernels.ts";
+import type { WebGpuKernelsOptions } from "../webgpu_kernels.ts";
 
 /** Which p2p kernels run on wasm: XNNPACK-only, or on the native BLAS. */
 export type WasmPath = "xnnpack" | "blas";
@@ -91,6 +92,23 @@ export async function runOnBackend(
   tf.dispose(outs);
   assert.equal(tf.memory().numTensors, before, `tensors leaked on ${name}`);
   return { shapes, values };
+}
+
+/**
+ * Starts the webgpu backend and registers p2p's WebGPU kernels afresh, with
+ * `options` (imported here on first use: importing the WebGPU backend
+ * registers it, which the wasm tests must not).
+ */
+export async function useWebGpuKernels(
+  options?: WebGpuKernelsOptions,
+): Promise<void> {
+  const { selectBackend } = await import("../select_backend.ts");
+  const { registerWebGpuKernels, unregisterWebGpuKernels } = await import(
+    "../webgpu_kernels.ts"
+  );
+  await selectBackend({ backend: "webgpu", log: null });
+  unregisterWebGpuKernels();
+  registerWebGpuKernels(options);
 }
 
 /**

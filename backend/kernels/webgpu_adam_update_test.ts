@@ -1,12 +1,14 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { probeGpu, selectBackend } from "../select_backend.ts";
-import { assertClose, randn, runOnBackend } from "./test_util.ts";
-import { ADAM_UPDATE } from "./webgpu_adam_update.ts";
+import { probeGpu } from "../select_backend.ts";
 import {
-  registerWebGpuKernels,
-  unregisterWebGpuKernels,
-} from "../webgpu_kernels.ts";
+  assertClose,
+  randn,
+  runOnBackend,
+  useWebGpuKernels,
+} from "./test_util.ts";
+import { ADAM_UPDATE } from "./webgpu_adam_update.ts";
+import { unregisterWebGpuKernels } from "../webgpu_kernels.ts";
 
 tf.enableProdMode();
 
@@ -35,9 +37,7 @@ Deno.test({
     "P2pAdamUpdate: the WebGPU kernel = tf.train.adam's formula on cpu (odd shapes, several workgroups)",
   ignore: gpu.adapter === null,
   fn: async () => {
-    await selectBackend({ backend: "webgpu", log: null });
-    unregisterWebGpuKernels();
-    registerWebGpuKernels();
+    await useWebGpuKernels();
     assert.ok(tf.getKernel(ADAM_UPDATE, "webgpu"), "kernel not registered");
     // 1, 13, 2-D 5 × 7, conv kernels (the last over 540 workgroups, with a tail).
     for (

@@ -1,9 +1,13 @@
 import * as tf from "@tensorflow/tfjs";
 import { probeGpu, selectBackend } from "../select_backend.ts";
-import { assertClose, randn, runOnBackend } from "./test_util.ts";
+import {
+  assertClose,
+  randn,
+  runOnBackend,
+  useWebGpuKernels,
+} from "./test_util.ts";
 import { BATCH_NORM_TRAIN } from "./wasm/batch_norm_train.ts";
 import { BATCH_NORM_TRAIN_GRAD } from "./wasm/batch_norm_train_grad.ts";
-import { registerWebGpuKernels } from "../webgpu_kernels.ts";
 
 tf.enableProdMode();
 
@@ -51,8 +55,7 @@ Deno.test({
   ignore: gpu.adapter === null,
   fn: async () => {
     await selectBackend({ backend: "wasm", log: null });
-    await selectBackend({ backend: "webgpu", log: null });
-    registerWebGpuKernels();
+    await useWebGpuKernels();
     for (const shape of SHAPES) {
       const expected = await runOnBackend("wasm", kernels(shape));
       const actual = await runOnBackend("webgpu", kernels(shape));

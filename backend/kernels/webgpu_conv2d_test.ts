@@ -1,18 +1,19 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { probeGpu, selectBackend } from "../select_backend.ts";
+import { probeGpu } from "../select_backend.ts";
 import { CONV_CASES, type ConvCase } from "./conv_cases.ts";
-import { assertClose, randn, runOnBackend } from "./test_util.ts";
+import {
+  assertClose,
+  randn,
+  runOnBackend,
+  useWebGpuKernels,
+} from "./test_util.ts";
 import {
   type ConvPath,
   convPath,
   convSplitK,
   setConvPath,
 } from "./webgpu_conv2d.ts";
-import {
-  registerWebGpuKernels,
-  unregisterWebGpuKernels,
-} from "../webgpu_kernels.ts";
 
 tf.enableProdMode();
 
@@ -100,9 +101,7 @@ Deno.test({
     "Conv2D and FusedConv2D: p2p WebGPU kernels (direct, tiled, matmul, routed) = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
-    await selectBackend({ backend: "webgpu", log: null });
-    unregisterWebGpuKernels();
-    registerWebGpuKernels();
+    await useWebGpuKernels();
     try {
       const paths: (ConvPath | undefined)[] = [
         "direct",

@@ -1,22 +1,23 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
-import { probeGpu, selectBackend } from "../select_backend.ts";
+import { probeGpu } from "../select_backend.ts";
 import {
   CONV_CASES,
   type ConvCase,
   FEW_OUTPUT_CHANNEL_CASES,
 } from "./conv_cases.ts";
-import { assertClose, randn, runOnBackend } from "./test_util.ts";
+import {
+  assertClose,
+  randn,
+  runOnBackend,
+  useWebGpuKernels,
+} from "./test_util.ts";
 import { setFilterGradPath, splitK } from "./webgpu_conv2d_backprop_filter.ts";
 import {
   inputGradPath,
   setInputGradPath,
 } from "./webgpu_conv2d_backprop_input.ts";
-import {
-  registerWebGpuKernels,
-  unregisterWebGpuKernels,
-  webGpuKernelsRegistered,
-} from "../webgpu_kernels.ts";
+import { webGpuKernelsRegistered } from "../webgpu_kernels.ts";
 
 tf.enableProdMode();
 
@@ -122,9 +123,7 @@ Deno.test({
     "Conv2DBackpropFilter (matmul, tiled, direct) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
-    await selectBackend({ backend: "webgpu", log: null });
-    unregisterWebGpuKernels();
-    registerWebGpuKernels({ backpropInput: true });
+    await useWebGpuKernels({ backpropInput: true });
     assert.ok(
       webGpuKernelsRegistered(),
       "p2p's WebGPU kernels are not registered",
