@@ -394,90 +394,125 @@ export function conv2DWebGpu(
   );
   const m = info.batchSize * info.outHeight * info.outWidth;
   const n = info.outChannels;
-  const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const shape = [info.batchSize, info.outHeight, info.outWidth, n];
-  const act = activation as Activation;
-  const alpha = { type: "float32", data: [attrs.leakyreluAlpha ?? 0.2] };
-  // Sums `count` partial products `[count, m, n]` into the output (adding the
-  // bias, applying the activation) and frees them.
-  const sumPartials = (
-    partials: tf.TensorInfo,
-    count: number,
-  ): tf.TensorInfo => {
-    const out = backend.runWebGPUProgram(
-      new SumSplitsProgram(shape, bias != null, act),
-      bias != null ? [partials, bias] : [partials],
-      "float32",
-      [int32Uniform(count), int32Uniform(n), alpha],
-    );
-    backend.disposeData(partials.dataId);
-    return out;
+  const call: ConvCall = {
+    backend,
+    x,
+    filter,
+    bias: bias ?? null,
+    info,
+    m,
+    n,
+    k: info.filterHeight * info.filterWidth * info.inChannels,
+    shape: [info.batchSize, info.outHeight, info.outWidth, n],
+    act: activation as Activation,
+    alpha: attrs.leakyreluAlpha ?? 0.2,
   };
   const path = forcedPath ?? convPath(m, n);
-  if (path === "stock" && fallback) {
-    return runFallback(fallback, args);
-  }
+  if (path === "stock" && fallback) return runFallback(fallback, args);
   const fusedMatMul = getKernel("_FusedMatMul", "webgpu");
-  if (path === "matmul" && fusedMatMul) {
-    const patches = runPatches(backend, x, info);
-    const product = fusedMatMul.kernelFunc({
-      inputs: {
-        a: patches,
-        b: { ...filter, shape: [1, k, n] },
-        ...(bias != null ? { bias } : {}),
-      },
-      backend: backend as unknown as tf.KernelBackend,
-      attrs: {
-        transposeA: false,
-        transposeB: false,
-        activation: act,
-        leakyreluAlpha: attrs.leakyreluAlpha ?? 0.2,
-      },
-    }) as tf.TensorInfo;
-    backend.disposeData(patches.dataId);
-    return { ...product, shape };
-  }
-  if (path === "direct") {
-    const taps = info.filterHeight * info.filterWidth;
-    const partials = backend.runWebGPUProgram(
-      new DirectConvProgram(taps, m, n),
-      [x, filter],
-      "float32",
-      [
-        m,
-        n,
-        ...convGeometry(info),
-      ].map(int32Uniform),
-    );
-    return sumPartials(partials, taps);
-  }
+  if (path === "matmul" && fusedMatMul) return matmulConv(call, fusedMatMul);
+  if (path === "direct") return directConv(call);
+  return tiledConv(call);
+}
+
+/** One convolution p2p computes: its operands, geometry and epilogue. */
+interface ConvCall {
+  backend: WebGpuBackendLike;
+  x: tf.TensorInfo;
+  filter: tf.TensorInfo;
+  bias: tf.TensorInfo | null;
+  info: backend_util.Conv2DInfo;
+  /** Output pixels of the batch. */
+  m: number;
+  /** Output channels. */
+  n: number;
+  /** Multiply-adds an output. */
+  k: number;
+  shape: number[];
+  act: Activation;
+  alpha: number;
+}
+
+/** The patches of `x`, then tfjs-webgpu's fused matrix product. */
+function matmulConv(c: ConvCall, fusedMatMul: tf.KernelConfig): tf.TensorInfo {
+  const patches = runPatches(c.backend, c.x, c.info);
+  const product = fusedMatMul.kernelFunc({
+    inputs: {
+      a: patches,
+      b: { ...c.filter, shape: [1, c.k, c.n] },
+      ...(c.bias != null ? { bias: c.bias } : {}),
+    },
+    backend: c.backend as unknown as tf.KernelBackend,
+    attrs: {
+      transposeA: false,
+      transposeB: false,
+      activation: c.act,
+      leakyreluAlpha: c.alpha,
+    },
+  }) as tf.TensorInfo;
+  c.backend.disposeData(patches.dataId);
+  return { ...product, shape: c.shape };
+}
+
+/** One partial product a filter tap, then their sum. */
+function directConv(c: ConvCall): tf.TensorInfo {
+  const taps = c.info.filterHeight * c.info.filterWidth;
+  const partials = c.backend.runWebGPUProgram(
+    new DirectConvProgram(taps, c.m, c.n),
+    [c.x, c.filter],
+    "float32",
+    [c.m, c.n, ...convGeometry(c.info)].map(int32Uniform),
+  );
+  return sumPartials(c, partials, taps);
+}
+
+/** The tiled product, split over `K` where the tiles are few. */
+function tiledConv(c: ConvCall): tf.TensorInfo {
+  const { m, n, k, bias } = c;
   const { splits, kPerSplit } = convSplitK(m, n, k);
   const uniforms = [
-    ...[
-      m,
-      n,
-      k,
-      kPerSplit,
-      kPerSplit / TILE_K,
-      ...convGeometry(info),
-    ].map(int32Uniform),
-    alpha,
+    ...[m, n, k, kPerSplit, kPerSplit / TILE_K, ...convGeometry(c.info)]
+      .map(int32Uniform),
+    { type: "float32", data: [c.alpha] },
   ];
   const program = new ConvProgram(
-    splits === 1 ? shape : [splits, m, n],
+    splits === 1 ? c.shape : [splits, m, n],
     convTile(m, n),
     m,
     n,
     splits,
     bias != null,
-    act,
+    c.act,
   );
-  const product = backend.runWebGPUProgram(
+  const product = c.backend.runWebGPUProgram(
     program,
-    bias != null && splits === 1 ? [x, filter, bias] : [x, filter],
+    bias != null && splits === 1 ? [c.x, c.filter, bias] : [c.x, c.filter],
     "float32",
     uniforms,
   );
   if (splits === 1) return product;
-  return sumPartials(product, splits);
+  return sumPartials(c, product, splits);
+}
+
+/**
+ * Sums `count` partial products `[count, m, n]` into the output (adding the
+ * bias, applying the activation) and frees them.
+ */
+function sumPartials(
+  c: ConvCall,
+  partials: tf.TensorInfo,
+  count: number,
+): tf.TensorInfo {
+  const out = c.backend.runWebGPUProgram(
+    new SumSplitsProgram(c.shape, c.bias != null, c.act),
+    c.bias != null ? [partials, c.bias] : [partials],
+    "float32",
+    [
+      int32Uniform(count),
+      int32Uniform(c.n),
+      { type: "float32", data: [c.alpha] },
+    ],
+  );
+  c.backend.disposeData(partials.dataId);
+  return out;
 }

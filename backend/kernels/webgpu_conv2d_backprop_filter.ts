@@ -353,17 +353,42 @@ export function conv2DBackpropFilterWebGpu(
   }
   const matMul = getKernel("BatchMatMul", "webgpu");
   if (path === "matmul" && matMul) {
-    const patches = runPatches(backend, x, info);
-    const product = matMul.kernelFunc({
-      inputs: { a: patches, b: { ...dy, shape: [1, k, n] } },
-      backend: backend as unknown as tf.KernelBackend,
-      attrs: { transposeA: true, transposeB: false },
-    }) as tf.TensorInfo;
-    backend.disposeData(patches.dataId);
-    return { ...product, shape: [...filterShape] };
+    return patchesFilterGrad(backend, x, dy, info, matMul);
   }
+  return tiledFilterGrad(backend, x, dy, info);
+}
+
+/** `dW = patches(x)ᵀ · dy` on tfjs-webgpu's matrix product. */
+function patchesFilterGrad(
+  backend: WebGpuBackendLike,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+  matMul: tf.KernelConfig,
+): tf.TensorInfo {
+  const k = info.batchSize * info.outHeight * info.outWidth;
+  const patches = runPatches(backend, x, info);
+  const product = matMul.kernelFunc({
+    inputs: { a: patches, b: { ...dy, shape: [1, k, info.outChannels] } },
+    backend: backend as unknown as tf.KernelBackend,
+    attrs: { transposeA: true, transposeB: false },
+  }) as tf.TensorInfo;
+  backend.disposeData(patches.dataId);
+  return { ...product, shape: [...info.filterShape] };
+}
+
+/** p2p's tiled product, split over `K` where the tiles are few. */
+function tiledFilterGrad(
+  backend: WebGpuBackendLike,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const m = info.filterHeight * info.filterWidth * info.inChannels;
+  const n = info.outChannels;
+  const k = info.batchSize * info.outHeight * info.outWidth;
   const { splits, kPerSplit } = splitK(m, n, k);
-  const shape = [...filterShape];
+  const shape = [...info.filterShape];
   const program = new FilterGradProgram(
     splits === 1 ? shape : [splits, m, n],
     m,
@@ -377,7 +402,8 @@ export function conv2DBackpropFilterWebGpu(
     kPerSplit,
     kPerSplit / TILE_K,
     ...convGeometry(info),
-  ].map(int32Uniform);
+  ]
+    .map(int32Uniform);
   const partial = backend.runWebGPUProgram(
     program,
     [x, dy],

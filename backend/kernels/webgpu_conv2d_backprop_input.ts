@@ -370,64 +370,92 @@ export function conv2DBackpropInputWebGpu(
   const matMul = getKernel("BatchMatMul", "webgpu");
   const transpose = getKernel("Transpose", "webgpu");
   if (path === "matmul" && matMul && transpose) {
-    const width = info.filterHeight * info.filterWidth * info.inChannels;
-    const kb = backend as unknown as tf.KernelBackend;
-    const outC = info.outChannels;
-    // tfjs-webgpu's product runs on vec4 only untransposed and with output
-    // columns a multiple of 4, and a transpose costs a pass over its input:
-    // transpose the smaller of dy and W, and take C = dy · Wᵀ or Cᵀ = W ·
-    // dyᵀ, dyᵀ's rows padded to a multiple of 4 pixels (the col2im reads
-    // Cᵀ's rows at that stride).
-    const transposed = outPixels < width;
-    const stride = Math.ceil(outPixels / 4) * 4;
-    const t = transposed
-      ? backend.runWebGPUProgram(
-        new PaddedTransposeProgram(outC, stride),
-        [dy],
-        "float32",
-        [outPixels, outC, stride].map(int32Uniform),
-      )
-      : transpose.kernelFunc({
-        inputs: { x: { ...filter, shape: [width, outC] } },
-        backend: kb,
-        attrs: { perm: [1, 0] },
-      }) as tf.TensorInfo;
-    const cols = matMul.kernelFunc({
-      inputs: transposed
-        ? {
-          a: { ...filter, shape: [1, width, outC] },
-          b: { ...t, shape: [1, outC, stride] },
-        }
-        : {
-          a: { ...dy, shape: [1, outPixels, outC] },
-          b: { ...t, shape: [1, outC, width] },
-        },
-      backend: kb,
-      attrs: { transposeA: false, transposeB: false },
-    }) as tf.TensorInfo;
-    backend.disposeData(t.dataId);
-    const out = backend.runWebGPUProgram(
-      new Col2ImProgram([...inputShape], transposed),
-      [cols],
-      "float32",
-      [
-        info.inChannels,
-        info.inHeight,
-        info.inWidth,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-        stride,
-      ].map(int32Uniform),
-    );
-    backend.disposeData(cols.dataId);
-    return out;
+    return columnsInputGrad(backend, dy, filter, info, { matMul, transpose });
   }
+  return phasesInputGrad(backend, dy, filter, info);
+}
+
+/**
+ * The columns `dy · Wᵀ` (or `W · dyᵀ`) on tfjs-webgpu's matrix product,
+ * summed into `dx` by the col2im program.
+ */
+function columnsInputGrad(
+  backend: WebGpuBackendLike,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+  kernels: { matMul: tf.KernelConfig; transpose: tf.KernelConfig },
+): tf.TensorInfo {
+  const { matMul, transpose } = kernels;
+  const inputShape = info.inShape;
+  const outPixels = info.batchSize * info.outHeight * info.outWidth;
+  const width = info.filterHeight * info.filterWidth * info.inChannels;
+  const kb = backend as unknown as tf.KernelBackend;
+  const outC = info.outChannels;
+  // tfjs-webgpu's product runs on vec4 only untransposed and with output
+  // columns a multiple of 4, and a transpose costs a pass over its input:
+  // transpose the smaller of dy and W, and take C = dy · Wᵀ or Cᵀ = W ·
+  // dyᵀ, dyᵀ's rows padded to a multiple of 4 pixels (the col2im reads
+  // Cᵀ's rows at that stride).
+  const transposed = outPixels < width;
+  const stride = Math.ceil(outPixels / 4) * 4;
+  const t = transposed
+    ? backend.runWebGPUProgram(
+      new PaddedTransposeProgram(outC, stride),
+      [dy],
+      "float32",
+      [outPixels, outC, stride].map(int32Uniform),
+    )
+    : transpose.kernelFunc({
+      inputs: { x: { ...filter, shape: [width, outC] } },
+      backend: kb,
+      attrs: { perm: [1, 0] },
+    }) as tf.TensorInfo;
+  const cols = matMul.kernelFunc({
+    inputs: transposed
+      ? {
+        a: { ...filter, shape: [1, width, outC] },
+        b: { ...t, shape: [1, outC, stride] },
+      }
+      : {
+        a: { ...dy, shape: [1, outPixels, outC] },
+        b: { ...t, shape: [1, outC, width] },
+      },
+    backend: kb,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  backend.disposeData(t.dataId);
+  const out = backend.runWebGPUProgram(
+    new Col2ImProgram([...inputShape], transposed),
+    [cols],
+    "float32",
+    [
+      info.inChannels,
+      info.inHeight,
+      info.inWidth,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+      stride,
+    ].map(int32Uniform),
+  );
+  backend.disposeData(cols.dataId);
+  return out;
+}
+
+/** One tiled product a sub-pixel phase. */
+function phasesInputGrad(
+  backend: WebGpuBackendLike,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const inputShape = info.inShape;
   const sh = info.strideHeight;
   const sw = info.strideWidth;
   const TY = Math.ceil(info.inHeight / sh);
