@@ -3,6 +3,7 @@ import * as tf from "@tensorflow/tfjs";
 import { selectBackend } from "@p2p/backend";
 import { BatchNormalization, batchNormalization } from "./batch_norm.ts";
 import { batchNormTrainFused } from "./batch_norm_train.ts";
+import { assertArraysClose } from "./test_helpers.ts";
 
 tf.enableProdMode();
 
@@ -57,27 +58,6 @@ function steps(layer: tf.layers.Layer, shape: number[]): Float32Array[] {
   return out;
 }
 
-function assertClose(
-  actual: Float32Array[],
-  expected: Float32Array[],
-  tol: number,
-  what: string,
-): void {
-  assert.equal(actual.length, expected.length);
-  actual.forEach((a, i) => {
-    const e = expected[i];
-    let scale = 1;
-    for (const v of e) scale = Math.max(scale, Math.abs(v));
-    for (let k = 0; k < e.length; k++) {
-      const err = Math.abs(a[k] - e[k]) / scale;
-      assert.ok(
-        err <= tol,
-        `${what}: output ${i}[${k}]: ${a[k]} vs ${e[k]} (relative ${err})`,
-      );
-    }
-  });
-}
-
 Deno.test("BatchNormalization: training outputs, gradients and moving statistics = tfjs-layers' (wasm kernels and cpu)", async () => {
   await selectBackend({ backend: "wasm", log: null });
   // Two steps move the statistics; the γ/β gradients only reach them through y.
@@ -85,15 +65,25 @@ Deno.test("BatchNormalization: training outputs, gradients and moving statistics
     await tf.setBackend("cpu");
     const stockCpu = steps(tf.layers.batchNormalization(ARGS), shape);
     const oursCpu = steps(batchNormalization(ARGS), shape);
-    assertClose(oursCpu, stockCpu, 0, `[${shape}] cpu (the composite ops)`);
+    assertArraysClose(
+      oursCpu,
+      stockCpu,
+      0,
+      `[${shape}] cpu (the composite ops)`,
+    );
     await tf.setBackend("wasm");
     assert.ok(batchNormTrainFused());
     const before = tf.memory().numTensors;
     const ours = steps(batchNormalization(ARGS), shape);
     assert.equal(tf.memory().numTensors, before, "no tensors leak");
     const stock = steps(tf.layers.batchNormalization(ARGS), shape);
-    assertClose(ours, stock, 2e-5, `[${shape}] wasm kernels vs tfjs-layers`);
-    assertClose(ours, stockCpu, 2e-5, `[${shape}] wasm kernels vs cpu`);
+    assertArraysClose(
+      ours,
+      stock,
+      2e-5,
+      `[${shape}] wasm kernels vs tfjs-layers`,
+    );
+    assertArraysClose(ours, stockCpu, 2e-5, `[${shape}] wasm kernels vs cpu`);
   }
 });
 

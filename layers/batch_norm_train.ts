@@ -91,21 +91,22 @@ export function batchNormTrainFused(): boolean {
   return tf.getKernel(BATCH_NORM_TRAIN_KERNEL, tf.getBackend()) != null;
 }
 
+/** The inputs of the gradient: of the fused kernel and of {@linkcode compositeGrad} alike. */
+type GradInputs = Record<
+  "dy" | "x" | "gamma" | "mean" | "variance" | "dmean" | "dvariance",
+  tf.Tensor
+>;
+
 /**
  * The gradient in tf ops (differentiable again, for the gradient penalty):
  * dβ = Σdy, dγ = Σdy·x̂,
  * dx = γ/√(σ² + ε)·(dy − dβ/M − x̂·dγ/M) + dμ/M + 2·dσ²·(x − μ)/M.
  */
 function compositeGrad(
-  dy: tf.Tensor,
-  x: tf.Tensor,
-  gamma: tf.Tensor,
-  mean: tf.Tensor,
-  variance: tf.Tensor,
-  dmean: tf.Tensor,
-  dvariance: tf.Tensor,
+  inputs: GradInputs,
   epsilon: number,
 ): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  const { dy, x, gamma, mean, variance, dmean, dvariance } = inputs;
   return tf.tidy(() => {
     const axes = x.shape.slice(0, -1).map((_, i) => i);
     const m = x.size / x.shape[x.shape.length - 1];
@@ -149,26 +150,12 @@ function registerBatchNormTrainGradient(): void {
       // tidy of tfjs's backprop, which would dispose the other two.
       const fused = tf.engine().state.gradientDepth === 0 &&
         tf.getKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, tf.getBackend()) != null;
+      const inputs = { dy, x, gamma, mean, variance, dmean, dvariance };
       const [dx, dGamma, dBeta] = fused
-        ? tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, {
-          dy,
-          x,
-          gamma,
-          mean,
-          variance,
-          dmean,
-          dvariance,
-        }, { epsilon }) as tf.Tensor[]
-        : compositeGrad(
-          dy,
-          x,
-          gamma,
-          mean,
-          variance,
-          dmean,
-          dvariance,
+        ? tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD_KERNEL, inputs, {
           epsilon,
-        );
+        }) as tf.Tensor[]
+        : compositeGrad(inputs, epsilon);
       return {
         x: () => dx,
         gamma: () => dGamma,

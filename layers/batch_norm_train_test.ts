@@ -7,6 +7,7 @@ import {
   batchNormTrainFused,
   movingAverage,
 } from "./batch_norm_train.ts";
+import { assertArraysClose } from "./test_helpers.ts";
 
 tf.enableProdMode();
 
@@ -69,37 +70,16 @@ function tensors(shape: number[], fused: boolean): tf.Tensor[] {
   });
 }
 
-function assertClose(
-  actual: Float32Array[],
-  expected: Float32Array[],
-  tol: number,
-  what: string,
-): void {
-  const names = [
-    "y",
-    "mean",
-    "variance",
-    "dx",
-    "dgamma",
-    "dbeta",
-    "dx (y only)",
-  ];
-  actual.forEach((a, i) => {
-    const e = expected[i];
-    assert.equal(a.length, e.length, `${what} ${names[i]}: lengths`);
-    let scale = 1;
-    for (const v of e) scale = Math.max(scale, Math.abs(v));
-    for (let k = 0; k < e.length; k++) {
-      const err = Math.abs(a[k] - e[k]) / scale;
-      assert.ok(
-        err <= tol,
-        `${what} ${names[i]}[${k}]: ${a[k]} vs ${
-          e[k]
-        } (relative ${err} > ${tol})`,
-      );
-    }
-  });
-}
+/** The outputs of `run`, as assertion messages name them. */
+const NAMES = [
+  "y",
+  "mean",
+  "variance",
+  "dx",
+  "dgamma",
+  "dbeta",
+  "dx (y only)",
+];
 
 Deno.test("batchNormTrain: the wasm kernels = the composite tf ops on wasm = tfjs cpu (values, gradients, odd shapes)", async () => {
   await selectBackend({ backend: "wasm", log: null });
@@ -115,8 +95,14 @@ Deno.test("batchNormTrain: the wasm kernels = the composite tf ops on wasm = tfj
     const fused = run(shape, true);
     const composite = run(shape, false);
     assert.equal(tf.memory().numTensors, beforeWasm, "no tensors leak on wasm");
-    assertClose(fused, composite, 2e-5, `[${shape}] fused vs composite`);
-    assertClose(fused, cpu, 2e-5, `[${shape}] fused vs cpu`);
+    assertArraysClose(
+      fused,
+      composite,
+      2e-5,
+      `[${shape}] fused vs composite`,
+      NAMES,
+    );
+    assertArraysClose(fused, cpu, 2e-5, `[${shape}] fused vs cpu`, NAMES);
   }
 });
 
@@ -138,7 +124,7 @@ Deno.test({
       const before = tf.memory().numTensors;
       const gpu = await runAsync(shape, true);
       assert.equal(tf.memory().numTensors, before, "no tensors leak on webgpu");
-      assertClose(gpu, cpu, 1e-4, `[${shape}] webgpu vs cpu`);
+      assertArraysClose(gpu, cpu, 1e-4, `[${shape}] webgpu vs cpu`, NAMES);
     }
   },
 });

@@ -20,6 +20,25 @@ async function translate(
   return { code: r.code, out: r.all };
 }
 
+/**
+ * Runs test.py's options `line` through the reference's test.py (into
+ * ./ref_results) and `deno task translate` (into ./results) in `dir`; asserts
+ * both succeed and returns test.py's output.
+ */
+async function translateBoth(dir: string, line: string): Promise<string> {
+  const ref = await referenceTest(dir, [
+    ...line.split(" "),
+    "--gpu_ids",
+    "-1",
+    "--results_dir",
+    "./ref_results",
+  ]);
+  assert.ok(ref.success, ref.out);
+  const r = await translate(dir, line.split(" "));
+  assert.equal(r.code, 0, r.out);
+  return ref.out;
+}
+
 /** datasets/facades/test/*.jpg-like AB pairs (PNG here) and testB single images. */
 async function tinyFacades(dir: string): Promise<void> {
   for (let n = 1; n <= 3; n++) {
@@ -188,16 +207,7 @@ Deno.test({
       await tinyFacades(dir);
       await tinyModel(dir, "facades_pix2pix");
       const line = `${PIX2PIX[1]} --ngf 2 --eval`;
-      const ref = await referenceTest(dir, [
-        ...line.split(" "),
-        "--gpu_ids",
-        "-1",
-        "--results_dir",
-        "./ref_results",
-      ]);
-      assert.ok(ref.success, ref.out);
-      const r = await translate(dir, line.split(" "));
-      assert.equal(r.code, 0, r.out);
+      await translateBoth(dir, line);
       const ours = `${dir}/results/facades_pix2pix/test_latest/images`;
       const theirs = `${dir}/ref_results/facades_pix2pix/test_latest/images`;
       assert.deepEqual(await names(ours), await names(theirs));
@@ -331,17 +341,8 @@ Deno.test({
       assert.equal(exp.code, 0, exp.all);
       const line =
         "--dataroot ./datasets/facades --name facades_p2p --model pix2pix --direction BtoA --ngf 2 --eval";
-      const ref = await referenceTest(dir, [
-        ...line.split(" "),
-        "--gpu_ids",
-        "-1",
-        "--results_dir",
-        "./ref_results",
-      ]);
-      assert.ok(ref.success, ref.out);
-      assert.match(ref.out, /loading the model from .*latest_net_G.pth/);
-      const r = await translate(dir, line.split(" "));
-      assert.equal(r.code, 0, r.out);
+      const refOut = await translateBoth(dir, line);
+      assert.match(refOut, /loading the model from .*latest_net_G.pth/);
       const a = await readImage(
         `${dir}/results/facades_p2p/test_latest/images/1_fake_B.png`,
       );

@@ -99,25 +99,40 @@ function channelStats(
   return [mean, variance, scale, beta - mean * scale];
 }
 
+/** The tensors of the forward passes: inputs, then outputs. */
+interface TrainTensors {
+  x: TensorInfo;
+  gamma: TensorInfo;
+  beta: TensorInfo;
+  out: TensorInfo;
+  outMean: TensorInfo;
+  outVar: TensorInfo;
+}
+
+/** Heap views of {@linkcode TrainTensors} (take them after any allocation). */
+function trainViews(
+  backend: WasmBackendLike,
+  t: TrainTensors,
+): Record<"X" | "Y" | "G" | "B" | "MU" | "VAR", Float32Array> {
+  return {
+    X: heapF32(backend, t.x),
+    Y: heapF32(backend, t.out),
+    G: heapF32(backend, t.gamma),
+    B: heapF32(backend, t.beta),
+    MU: heapF32(backend, t.outMean),
+    VAR: heapF32(backend, t.outVar),
+  };
+}
+
 /** The forward passes in JavaScript. */
 function trainJs(
   backend: WasmBackendLike,
-  x: TensorInfo,
-  gamma: TensorInfo,
-  beta: TensorInfo,
-  out: TensorInfo,
-  outMean: TensorInfo,
-  outVar: TensorInfo,
+  t: TrainTensors,
   eps: number,
   C: number,
   M: number,
 ): void {
-  const X = heapF32(backend, x);
-  const Y = heapF32(backend, out);
-  const G = heapF32(backend, gamma);
-  const B = heapF32(backend, beta);
-  const MU = heapF32(backend, outMean);
-  const VAR = heapF32(backend, outVar);
+  const { X, Y, G, B, MU, VAR } = trainViews(backend, t);
   const n = M * C;
   // Per channel, sums of x − k and (x − k)² in registers, shifted by the
   // channel's first value k so that a large mean does not cancel the
@@ -154,27 +169,17 @@ function trainJs(
 function trainSimd(
   backend: WasmBackendLike,
   simd: BatchNormLoops,
-  x: TensorInfo,
-  gamma: TensorInfo,
-  beta: TensorInfo,
-  out: TensorInfo,
-  outMean: TensorInfo,
-  outVar: TensorInfo,
+  t: TrainTensors,
   eps: number,
   C: number,
   M: number,
 ): void {
   const work = scratch(backend, C);
   if (work === null) {
-    return trainJs(backend, x, gamma, beta, out, outMean, outVar, eps, C, M);
+    return trainJs(backend, t, eps, C, M);
   }
   const [info, K, S1, S2] = work;
-  const X = heapF32(backend, x);
-  const Y = heapF32(backend, out);
-  const G = heapF32(backend, gamma);
-  const B = heapF32(backend, beta);
-  const MU = heapF32(backend, outMean);
-  const VAR = heapF32(backend, outVar);
+  const { X, Y, G, B, MU, VAR } = trainViews(backend, t);
   const n = M * C;
   for (let c = 0; c < C; c++) K[c] = X[c];
   S1.fill(0);
@@ -216,9 +221,9 @@ export function batchNormTrainHeap(args: BatchNormHeapArgs): TensorInfo[] {
   const outMean = backend.makeOutput([C], "float32");
   const outVar = backend.makeOutput([C], "float32");
   const simd = simdFor(backend, C, M);
-  if (simd !== null) {
-    trainSimd(backend, simd, x, gamma, beta, out, outMean, outVar, eps, C, M);
-  } else trainJs(backend, x, gamma, beta, out, outMean, outVar, eps, C, M);
+  const t = { x, gamma, beta, out, outMean, outVar };
+  if (simd !== null) trainSimd(backend, simd, t, eps, C, M);
+  else trainJs(backend, t, eps, C, M);
   if (movingMean === undefined || movingVariance === undefined) {
     return [out, outMean, outVar];
   }

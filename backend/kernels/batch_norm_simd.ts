@@ -8,6 +8,7 @@
  * @module
  */
 import type { WasmBackendLike } from "./wasm_heap.ts";
+import { heapSimdModule } from "./heap_simd_module.ts";
 import {
   BATCH_NORM_WASM,
   BATCH_NORM_WASM_SHARED,
@@ -56,14 +57,12 @@ export interface BatchNormLoops {
   ): void;
 }
 
-const loops = new WeakMap<object, BatchNormLoops | null>();
-
-function bytes(base64: string): Uint8Array<ArrayBuffer> {
-  const s = atob(base64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
+/** The loops instantiated on a backend's heap, cached per wasm module. */
+const loopsOn = heapSimdModule(
+  BATCH_NORM_WASM,
+  BATCH_NORM_WASM_SHARED,
+  (exports) => exports as unknown as BatchNormLoops,
+);
 
 let enabled = true;
 
@@ -77,28 +76,5 @@ export function batchNormLoops(
   backend: WasmBackendLike,
 ): BatchNormLoops | null {
   if (!enabled) return null;
-  const module = (backend as { wasm?: object }).wasm;
-  if (module === undefined) return null;
-  const cached = loops.get(module);
-  if (cached !== undefined) return cached;
-  let found: BatchNormLoops | null = null;
-  try {
-    const memory = (module as { asm?: { memory?: unknown } }).asm?.memory ??
-      (module as { wasmMemory?: unknown }).wasmMemory;
-    if (memory instanceof WebAssembly.Memory) {
-      const shared = typeof SharedArrayBuffer !== "undefined" &&
-        memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(
-        new WebAssembly.Module(
-          bytes(shared ? BATCH_NORM_WASM_SHARED : BATCH_NORM_WASM),
-        ),
-        { env: { memory } },
-      );
-      found = instance.exports as unknown as BatchNormLoops;
-    }
-  } catch {
-    found = null; // no SIMD in this engine, or a memory it cannot import
-  }
-  loops.set(module, found);
-  return found;
+  return loopsOn(backend);
 }

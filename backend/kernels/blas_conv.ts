@@ -44,6 +44,13 @@ function cols(size: number): Float32Array {
   return scratch.subarray(0, size);
 }
 
+/** `cols(X)` of `g` (`P × K`, by {@linkcode im2col}) in the scratch buffer. */
+function colsOf(g: ConvGeometry, x: Float32Array): Float32Array {
+  const a = cols(g.n * g.oh * g.ow * g.kh * g.kw * g.ci);
+  im2col(g, x, a);
+  return a;
+}
+
 /** Releases the im2col scratch buffer (it grows to the largest layer seen). */
 export function releaseBlasScratch(): void {
   scratch = new Float32Array(0);
@@ -118,8 +125,7 @@ function forward(
       // Kernel rows and columns that only see padding are skipped.
       const kp = gp.kh * gp.kw * g.ci;
       const run = gp.kw * g.ci;
-      const a = cols(p * kp);
-      im2col(gp, xv, a);
+      const a = colsOf(gp, xv);
       for (let i = 0; i < gp.kh; i++) {
         const wo = weightRow(g, gp, i);
         blas.sgemm(
@@ -140,11 +146,7 @@ function forward(
       }
       return out;
     }
-    let a = xv;
-    if (!isPointwise(g)) {
-      a = cols(p * k);
-      im2col(g, xv, a);
-    }
+    const a = isPointwise(g) ? xv : colsOf(g, xv);
     blas.sgemm(
       false,
       false,
@@ -247,8 +249,7 @@ export function conv2DBackpropInputBlas(
     // Stride 1: dX = im2col of dY (flipped geometry) · flipped, transposed W.
     const gt = flippedGeometry(g);
     const kt = g.kh * g.kw * g.co;
-    const t = cols(g.n * g.h * g.w * kt);
-    im2col(gt, dyv, t);
+    const t = colsOf(gt, dyv);
     blas.sgemm(
       false,
       false,
@@ -341,8 +342,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
     const gt = flippedGeometry(g);
     const kt = g.kh * g.kw * g.co;
     const rows = g.n * g.h * g.w;
-    const t = cols(rows * kt);
-    im2col(gt, dyv, t);
+    const t = colsOf(gt, dyv);
     const dwt = new Float32Array(g.ci * kt);
     blas.sgemm(true, false, g.ci, kt, rows, 1, xv, g.ci, t, kt, 0, dwt, kt);
     for (let a = 0; a < g.kh; a++) {
@@ -362,8 +362,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
     // Taps that only see padding get a zero gradient.
     const kp = gp.kh * gp.kw * g.ci;
     const run = gp.kw * g.ci;
-    const a = cols(p * kp);
-    im2col(gp, xv, a);
+    const a = colsOf(gp, xv);
     dwv.fill(0);
     for (let i = 0; i < gp.kh; i++) {
       const wo = weightRow(g, gp, i);
@@ -385,11 +384,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
     }
     return dw;
   }
-  let a = xv;
-  if (!isPointwise(g)) {
-    a = cols(p * k);
-    im2col(g, xv, a);
-  }
+  const a = isPointwise(g) ? xv : colsOf(g, xv);
   blas.sgemm(true, false, k, g.co, p, 1, a, k, dyv, g.co, 0, dwv, g.co);
   return dw;
 }

@@ -22,6 +22,7 @@ import {
   ADAM_UPDATE_WASM,
   ADAM_UPDATE_WASM_SHARED,
 } from "./adam_update_wasm.ts";
+import { heapSimdModule } from "../heap_simd_module.ts";
 
 /** Name of the fused update kernel. */
 export const ADAM_UPDATE = "P2pAdamUpdate";
@@ -50,43 +51,12 @@ type AdamLoop = (
   eps: number,
 ) => void;
 
-/** The SIMD loop instantiated on a backend's memory (`null`: not possible there). */
-const simdLoops = new WeakMap<object, AdamLoop | null>();
-
-function bytes(base64: string): Uint8Array<ArrayBuffer> {
-  const s = atob(base64);
-  const out = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) out[i] = s.charCodeAt(i);
-  return out;
-}
-
 /** The SIMD update loop on `backend`'s heap, or `null` to use JavaScript. */
-function simdLoop(backend: WasmBackendLike): AdamLoop | null {
-  const module = (backend as { wasm?: { asm?: { memory?: unknown } } }).wasm;
-  if (module === undefined) return null;
-  const cached = simdLoops.get(module);
-  if (cached !== undefined) return cached;
-  let loop: AdamLoop | null = null;
-  try {
-    const memory = (module as { asm?: { memory?: unknown } }).asm?.memory ??
-      (module as { wasmMemory?: unknown }).wasmMemory;
-    if (memory instanceof WebAssembly.Memory) {
-      const shared = typeof SharedArrayBuffer !== "undefined" &&
-        memory.buffer instanceof SharedArrayBuffer;
-      const instance = new WebAssembly.Instance(
-        new WebAssembly.Module(
-          bytes(shared ? ADAM_UPDATE_WASM_SHARED : ADAM_UPDATE_WASM),
-        ),
-        { env: { memory } },
-      );
-      loop = instance.exports.adam as AdamLoop;
-    }
-  } catch {
-    loop = null; // no SIMD in this engine, or a memory it cannot import
-  }
-  simdLoops.set(module, loop);
-  return loop;
-}
+const simdLoop: (backend: WasmBackendLike) => AdamLoop | null = heapSimdModule(
+  ADAM_UPDATE_WASM,
+  ADAM_UPDATE_WASM_SHARED,
+  (exports) => exports.adam as AdamLoop,
+);
 
 let simdEnabled = true;
 
