@@ -233,6 +233,11 @@ export function loadBlas(
         );
       },
       setThreads(n: number): number {
+        if (typeof n !== "number" || Number.isNaN(n)) {
+          throw new RangeError(
+            `Blas.setThreads: expected a thread count (clamped to [1, ${threads}]), received ${n}`,
+          );
+        }
         most = Math.max(1, Math.min(threads, Math.floor(n)));
         setNum(most);
         now = lib.symbols.openblas_get_num_threads();

@@ -40,6 +40,7 @@ Deno.test({
     const blas = loadBlas({ threads: 2 })!;
     try {
       assert.equal(blas.setThreads(0), 1);
+      assert.throws(() => blas.setThreads(NaN), /received NaN/);
       assert.ok(blas.setThreads(99) <= blas.threads);
       for (const [m, n, k] of [[4, 512, 64], [300, 40, 400], [1, 700, 600]]) {
         const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));

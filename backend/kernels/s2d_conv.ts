@@ -62,6 +62,13 @@ let mode: S2dMode = "auto";
 
 /** Sets when the space-to-depth path runs (for tests and benchmarks); returns the previous mode. */
 export function setS2dMode(next: S2dMode): S2dMode {
+  if (next !== "auto" && next !== "always" && next !== "off") {
+    throw new RangeError(
+      `setS2dMode: expected "auto", "always" or "off", received ${
+        JSON.stringify(next)
+      }`,
+    );
+  }
   const was = mode;
   mode = next;
   return was;

@@ -127,3 +127,16 @@ Deno.test("fillRows: repeats a bias row, or one value, over any length", () => {
     assert.ok(out.every((v) => v === 5));
   }
 });
+
+Deno.test("setS2dMode rejects an unknown mode and keeps the current one", () => {
+  const was = setS2dMode("auto");
+  try {
+    assert.throws(
+      () => setS2dMode("fast" as S2dMode),
+      /expected "auto", "always" or "off", received "fast"/,
+    );
+    assert.equal(setS2dMode("auto"), "auto");
+  } finally {
+    setS2dMode(was);
+  }
+});
