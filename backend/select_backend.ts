@@ -265,21 +265,10 @@ export async function selectBackend(
     );
   }
   tf.enableProdMode();
-  const count = threadCount(options);
   const blas = blasChoice(options);
-  const explicitWasm = wasmThreads(options);
-  const cores =
-    (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
-  // Two pools of `threads` each would not fit on the cores: the BLAS's alone.
-  const blasTakesThreads = count !== undefined && count.threads > 1 &&
-    2 * count.threads > cores && explicitWasm === undefined &&
-    (options.fastKernels ?? true) && blasLoads(blas);
-  const threads = blasTakesThreads ? 1 : count?.threads ?? explicitWasm ?? 1;
-  threadSourceNote = count
-    ? ` (${count.source}${
-      blasTakesThreads ? `: ${count.threads} threads to the BLAS` : ""
-    })`
-    : "";
+  const plan = wasmThreadPlan(options, blas);
+  const threads = plan.threads;
+  threadSourceNote = plan.note;
   const log = options.log === undefined
     ? (s: string) => console.error(s)
     : options.log;
@@ -327,7 +316,7 @@ export async function selectBackend(
             options.fastKernels ?? true,
             blas,
             threads,
-            count?.threads,
+            plan.blasThreads,
           );
           choice = {
             backend: name,
@@ -346,7 +335,7 @@ export async function selectBackend(
       options.fastKernels ?? true,
       blas,
       threads,
-      count?.threads,
+      plan.blasThreads,
     );
     choice = {
       backend: wanted,
@@ -411,6 +400,34 @@ function threadCount(
   return {
     threads: n,
     source: source === "threads" ? "threads" : `${source}=${n}`,
+  };
+}
+
+/**
+ * tfjs-wasm's own threads, and the note the backend line prints about where
+ * they came from. When a BLAS loads and two pools of the asked threads would
+ * not fit on the cores, the BLAS alone gets them (tfjs-wasm stays on 1).
+ * `blasThreads`: the count asked for, if any (the BLAS's own default else).
+ */
+function wasmThreadPlan(
+  options: SelectBackendOptions,
+  blas: string,
+): { threads: number; blasThreads: number | undefined; note: string } {
+  const count = threadCount(options);
+  const explicitWasm = wasmThreads(options);
+  const cores =
+    (globalThis.navigator as Navigator | undefined)?.hardwareConcurrency ?? 1;
+  const blasTakesThreads = count !== undefined && count.threads > 1 &&
+    2 * count.threads > cores && explicitWasm === undefined &&
+    (options.fastKernels ?? true) && blasLoads(blas);
+  return {
+    threads: blasTakesThreads ? 1 : count?.threads ?? explicitWasm ?? 1,
+    blasThreads: count?.threads,
+    note: count
+      ? ` (${count.source}${
+        blasTakesThreads ? `: ${count.threads} threads to the BLAS` : ""
+      })`
+      : "",
   };
 }
 
