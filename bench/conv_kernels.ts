@@ -4,8 +4,10 @@
  * ngf 64): the minimum over repetitions of each kernel, per shape.
  *
  * `deno run -A bench/conv_kernels.ts [--size 128|256] [--threads N] [--reps N]
- * [--s2d auto|always|off] [--vs auto|always|off] [--fixed-threads]` (with
- * `--vs`, each kernel alternates between the two space-to-depth modes,
+ * [--s2d auto|always|off] [--vs auto|always|off] [--fixed-threads]
+ * [--winograd auto|f2|f3|off] [--winograd-vs auto|f2|f3|off]` (with
+ * `--vs`, each kernel alternates between the two space-to-depth modes (with
+ * `--winograd-vs`, between the two Winograd modes),
  * repetition by repetition, and both minimums are printed; `--fixed-threads`
  * alternates instead between every product on all BLAS threads and the
  * per-product choice)
@@ -17,6 +19,10 @@ import { parseArgs } from "node:util";
 import { registerFastWasmKernels } from "../backend/wasm_kernels.ts";
 import { type S2dMode, setS2dMode } from "../backend/kernels/s2d_conv.ts";
 import { setAdaptiveThreads } from "../backend/kernels/blas.ts";
+import {
+  setWinogradMode,
+  type WinogradMode,
+} from "../backend/kernels/winograd.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -27,19 +33,27 @@ const { values } = parseArgs({
     s2d: { type: "string", default: "auto" },
     vs: { type: "string" },
     "fixed-threads": { type: "boolean", default: false },
+    winograd: { type: "string", default: "auto" },
+    "winograd-vs": { type: "string" },
   },
 });
+setWinogradMode(values.winograd as WinogradMode);
 const size = Number(values.size);
 const threads = Number(values.threads);
 const reps = Number(values.reps);
 const fixed = values["fixed-threads"];
 setS2dMode(values.s2d as S2dMode);
+const winogradVs = values["winograd-vs"];
 const modes: string[] = fixed
   ? ["fixed threads", "per-product threads"]
+  : winogradVs
+  ? [`winograd ${values.winograd}`, `winograd ${winogradVs}`]
   : [values.s2d, values.vs].filter((m): m is string => !!m);
 function setMode(i: number): void {
   if (fixed) setAdaptiveThreads(i === 1);
-  else setS2dMode(modes[i] as S2dMode);
+  else if (winogradVs) {
+    setWinogradMode((i === 0 ? values.winograd : winogradVs) as WinogradMode);
+  } else setS2dMode(modes[i] as S2dMode);
 }
 
 /** One layer as a convolution: input side, in channels, out channels, stride-1 ("s1") or not. */

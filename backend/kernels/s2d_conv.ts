@@ -22,6 +22,12 @@
  */
 import type { Blas } from "./blas.ts";
 import type { ConvGeometry } from "./im2col.ts";
+import {
+  type GridCorrelation,
+  releaseWinogradScratch,
+  winogradCorrelate,
+  winogradTile,
+} from "./winograd.ts";
 
 /** The space-to-depth form of a convolution (see the module doc). */
 export interface S2dGeometry {
@@ -53,6 +59,7 @@ function buffer(slot: number, size: number): Float32Array {
 /** Releases the scratch buffers (they grow to the largest layer seen). */
 export function releaseS2dScratch(): void {
   scratch.length = 0;
+  releaseWinogradScratch();
 }
 
 /** When the space-to-depth path runs: where it is cheaper (`"auto"`), wherever it applies, or never. */
@@ -181,6 +188,23 @@ export function s2dForward(
   const sx = buffer(0, (g.n * hs * ws + tw) * s);
   spaceToDepth(d, x, sx);
   const wr = regroup(d, w);
+  const c: GridCorrelation = {
+    n: g.n,
+    rows: hs,
+    cols: ws,
+    k: s,
+    oh: g.oh,
+    ow: g.ow,
+    co,
+    outRows: g.oh,
+    outCols: g.ow,
+  };
+  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  if (tile !== 0) {
+    const taps = [0, 1, 2, 3].map((t) => wr.subarray(t * s * co));
+    winogradCorrelate(blas, c, tile, sx, { taps, layout: "kn" }, bias, out);
+    return;
+  }
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const y = buffer(2, m * co);
   if (bias !== null) fillRows(y, bias, co);
@@ -260,24 +284,42 @@ export function s2dBackpropInput(
   const wr = regroup(d, w);
   const m = ((g.n - 1) * hq + hs) * wq;
   const ds = buffer(2, m * s);
-  for (let p = 0; p < th; p++) {
-    for (let q = 0; q < tw; q++) {
-      const tap = p * tw + q;
-      blas.sgemm(
-        false,
-        true,
-        m,
-        s,
-        co,
-        1,
-        dyq.subarray(((th - 1 - p) * wq + (tw - 1 - q)) * co),
-        co,
-        wr.subarray(tap * s * co, (tap + 1) * s * co),
-        co,
-        tap === 0 ? 0 : 1,
-        ds,
-        s,
-      );
+  const c: GridCorrelation = {
+    n: g.n,
+    rows: hq,
+    cols: wq,
+    k: co,
+    oh: hs,
+    ow: ws,
+    co: s,
+    outRows: hq,
+    outCols: wq,
+  };
+  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  if (tile !== 0) {
+    // Correlation tap (p, q) is the flipped tap's block, transposed.
+    const taps = [3, 2, 1, 0].map((t) => wr.subarray(t * s * co));
+    winogradCorrelate(blas, c, tile, dyq, { taps, layout: "nk" }, null, ds);
+  } else {
+    for (let p = 0; p < th; p++) {
+      for (let q = 0; q < tw; q++) {
+        const tap = p * tw + q;
+        blas.sgemm(
+          false,
+          true,
+          m,
+          s,
+          co,
+          1,
+          dyq.subarray(((th - 1 - p) * wq + (tw - 1 - q)) * co),
+          co,
+          wr.subarray(tap * s * co, (tap + 1) * s * co),
+          co,
+          tap === 0 ? 0 : 1,
+          ds,
+          s,
+        );
+      }
     }
   }
   // Depth-to-space: X pixels S does not cover get no gradient.
