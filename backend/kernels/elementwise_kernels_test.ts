@@ -50,3 +50,40 @@ Deno.test("LeakyRelu wasm = cpu on ±∞, NaN, ±0 and huge values (the branch-f
     Array.from(expected.values[0]).map((v) => v + 0),
   );
 });
+
+Deno.test("Tanh wasm = cpu to float32 rounding (the rational approximation, its edges, ±∞)", async () => {
+  const edges = [
+    0,
+    -0,
+    1e-30,
+    -3.9e-4,
+    4e-4,
+    0.5,
+    -1,
+    3,
+    7.89,
+    -7.9,
+    7.91,
+    9,
+    -20,
+    Infinity,
+    -Infinity,
+  ];
+  await assertWasmMatchesCpu(
+    () => [
+      tf.tanh(tf.randomNormal([2, 5, 3, 1], 0, 3, "float32", 4)),
+      tf.tanh(tf.tensor1d(edges)),
+    ],
+    "tanh",
+    3e-7,
+  );
+});
+
+Deno.test("Tanh wasm: NaN stays NaN, ±0 keeps its sign, ±∞ is ±1", async () => {
+  const f = () => [tf.tanh(tf.tensor1d([NaN, -0, 0, Infinity, -Infinity]))];
+  const [nan, negZero, zero, inf, negInf] = (await runOn("xnnpack", f))
+    .values[0];
+  assert.ok(Number.isNaN(nan));
+  assert.ok(Object.is(negZero, -0) && Object.is(zero, 0));
+  assert.deepEqual([inf, negInf], [1, -1]);
+});

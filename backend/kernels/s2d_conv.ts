@@ -99,6 +99,7 @@ export function s2dGeometry(
   const hs = g.oh + th - 1;
   const ws = g.ow + tw - 1;
   const s = g.sh * g.sw * g.ci;
+  const d: S2dGeometry = { g, th, tw, s, hs, ws };
   // Work of the padded grid relative to the convolution's own.
   const grid = grad === "input"
     ? (hs * (ws + tw - 1)) / (g.oh * g.ow)
@@ -106,11 +107,54 @@ export function s2dGeometry(
   if (mode === "auto") {
     // Measured on pix2pix's layers: a win for 4×4 stride 2 on ≥ 32×32
     // outputs, except the gradients of few-channel inputs (the RGB image),
-    // whose products over `s` columns or rows are too thin.
-    if (grid > 1.1 || th * tw > 4) return undefined;
+    // whose products over `s` columns or rows are too thin; and wherever
+    // Winograd's products beat im2col's (they skip the padded grid).
+    if (th * tw > 4) return undefined;
     if (grad !== "forward" && s < 16) return undefined;
+    if (grid > 1.1) {
+      const c = grad === "forward"
+        ? forwardCorrelation(d)
+        : grad === "input"
+        ? inputCorrelation(d)
+        : undefined;
+      const im2col = 4 * g.n * g.oh * g.ow * s * g.co;
+      if (c === undefined || winogradTile(c, im2col) === 0) return undefined;
+    }
   }
-  return { g, th, tw, s, hs, ws };
+  return d;
+}
+
+/** The stride-1 correlation over S that {@linkcode s2dForward} computes. */
+function forwardCorrelation(d: S2dGeometry): GridCorrelation {
+  const { g } = d;
+  return {
+    n: g.n,
+    rows: d.hs,
+    cols: d.ws,
+    k: d.s,
+    oh: g.oh,
+    ow: g.ow,
+    co: g.co,
+    outRows: g.oh,
+    outCols: g.ow,
+  };
+}
+
+/** The "full" correlation over padded dY that {@linkcode s2dBackpropInput} computes. */
+function inputCorrelation(d: S2dGeometry): GridCorrelation {
+  const hq = d.hs + d.th - 1;
+  const wq = d.ws + d.tw - 1;
+  return {
+    n: d.g.n,
+    rows: hq,
+    cols: wq,
+    k: d.g.co,
+    oh: d.hs,
+    ow: d.ws,
+    co: d.s,
+    outRows: hq,
+    outCols: wq,
+  };
 }
 
 /** Writes S (`n·hs·ws` pixels of `s` channels, then `tw` zero pixels) into `out`. */
@@ -188,17 +232,7 @@ export function s2dForward(
   const sx = buffer(0, (g.n * hs * ws + tw) * s);
   spaceToDepth(d, x, sx);
   const wr = regroup(d, w);
-  const c: GridCorrelation = {
-    n: g.n,
-    rows: hs,
-    cols: ws,
-    k: s,
-    oh: g.oh,
-    ow: g.ow,
-    co,
-    outRows: g.oh,
-    outCols: g.ow,
-  };
+  const c = forwardCorrelation(d);
   const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
   if (tile !== 0) {
     const taps = [0, 1, 2, 3].map((t) => wr.subarray(t * s * co));
@@ -284,17 +318,7 @@ export function s2dBackpropInput(
   const wr = regroup(d, w);
   const m = ((g.n - 1) * hq + hs) * wq;
   const ds = buffer(2, m * s);
-  const c: GridCorrelation = {
-    n: g.n,
-    rows: hq,
-    cols: wq,
-    k: co,
-    oh: hs,
-    ow: ws,
-    co: s,
-    outRows: hq,
-    outCols: wq,
-  };
+  const c = inputCorrelation(d);
   const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
   if (tile !== 0) {
     // Correlation tap (p, q) is the flipped tap's block, transposed.

@@ -92,22 +92,26 @@ export function setWinogradMode(next: WinogradMode): WinogradMode {
 }
 
 /**
- * The output tile side m (2 or 3) for `c`, or 0 where the shifted-view
- * products on the whole grid are cheaper. The model, in multiply-adds: the
- * products' `(m+1)²·tiles·k·co` (against `4·n·rows·cols·k·co`), plus the
+ * The output tile side m (2 or 3) for `c`, or 0 where the direct products
+ * are cheaper: `direct` multiply-adds, by default the shifted-view products
+ * on the whole grid (`4·n·rows·cols·k·co`). The model, in multiply-adds: the
+ * products' `(m+1)²·tiles·k·co`, plus the
  * transforms' values written and read (U and M: `(m+1)²·tiles·(k + co)`;
  * V: `((m+1)² − 4)·k·co`) at about {@linkcode TRANSFORM_COST} multiply-adds'
  * time each (measured on pix2pix's layers with one thread, where the BLAS
  * does ~50 G multiply-adds/s), and no Winograd on under 48 tiles, where the
  * products are too short to run at full speed.
  */
-export function winogradTile(c: GridCorrelation): 0 | 2 | 3 {
+export function winogradTile(
+  c: GridCorrelation,
+  direct: number = 4 * c.n * c.rows * c.cols * c.k * c.co,
+): 0 | 2 | 3 {
   if (mode === "off") return 0;
   if (mode === "f2") return 2;
   if (mode === "f3") return 3;
   const kn = c.k * c.co;
   let best: 0 | 2 | 3 = 0;
-  let bestCost = 4 * c.n * c.rows * c.cols * kn;
+  let bestCost = direct;
   for (const m of [2, 3] as const) {
     const tiles = c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m);
     if (tiles < 48) continue;
