@@ -22,10 +22,13 @@
  */
 import type { Blas } from "./blas.ts";
 import type { ConvGeometry } from "./im2col.ts";
+import { releaseArena, scratchViews } from "./scratch_arena.ts";
 import {
   type GridCorrelation,
   releaseWinogradScratch,
   winogradCorrelate,
+  winogradScratch,
+  winogradScratchSizes,
   winogradTile,
 } from "./winograd.ts";
 
@@ -45,20 +48,9 @@ export interface S2dGeometry {
   ws: number;
 }
 
-/** Scratch buffers kept between calls (off the wasm heap), by slot. */
-const scratch: Float32Array[] = [];
-
-function buffer(slot: number, size: number): Float32Array {
-  const b = scratch[slot];
-  if (b === undefined || b.length < size) {
-    scratch[slot] = new Float32Array(Math.ceil(size * 1.25));
-  }
-  return scratch[slot].subarray(0, size);
-}
-
-/** Releases the scratch buffers (they grow to the largest layer seen). */
+/** Releases the scratch memory (it grows to the largest layer seen). */
 export function releaseS2dScratch(): void {
-  scratch.length = 0;
+  releaseArena();
   releaseWinogradScratch();
 }
 
@@ -200,11 +192,19 @@ function spaceToDepth(
   out.fill(0, end, end + d.tw * s);
 }
 
-/** `W'` (`th·tw` blocks of `s × co`) from W, or W itself for stride 1. */
-function regroup(d: S2dGeometry, w: Float32Array): Float32Array {
+/** Whether W must be regrouped (stride > 1; for stride 1, W' is W). */
+function strided(d: S2dGeometry): boolean {
+  return d.g.sh !== 1 || d.g.sw !== 1;
+}
+
+/** `W'` (`th·tw` blocks of `s × co`) from W into `out`, or W itself for stride 1. */
+function regroup(
+  d: S2dGeometry,
+  w: Float32Array,
+  out: Float32Array,
+): Float32Array {
   const { g, th, tw, s } = d;
-  if (g.sh === 1 && g.sw === 1) return w;
-  const out = buffer(1, th * tw * s * g.co);
+  if (!strided(d)) return w;
   const len = g.sw * g.ci * g.co;
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {
@@ -229,18 +229,24 @@ export function s2dForward(
 ): void {
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
-  const sx = buffer(0, (g.n * hs * ws + tw) * s);
-  spaceToDepth(d, x, sx);
-  const wr = regroup(d, w);
   const c = forwardCorrelation(d);
   const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  const m = ((g.n - 1) * hs + g.oh) * ws;
+  const [sx, wrBuf, y, ...wg] = scratchViews([
+    (g.n * hs * ws + tw) * s,
+    strided(d) ? th * tw * s * co : 0,
+    tile !== 0 ? g.n * g.oh * g.ow * co : m * co,
+    ...(tile !== 0 ? winogradScratchSizes(c, tile) : []),
+  ]);
+  spaceToDepth(d, x, sx);
+  const wr = regroup(d, w, wrBuf);
   if (tile !== 0) {
     const taps = [0, 1, 2, 3].map((t) => wr.subarray(t * s * co));
-    winogradCorrelate(blas, c, tile, sx, { taps, layout: "kn" }, bias, out);
+    const w4 = { taps, layout: "kn" as const };
+    winogradCorrelate(blas, c, tile, sx, w4, bias, y, winogradScratch(wg));
+    out.set(y);
     return;
   }
-  const m = ((g.n - 1) * hs + g.oh) * ws;
-  const y = buffer(2, m * co);
   if (bias !== null) fillRows(y, bias, co);
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {
@@ -304,8 +310,16 @@ export function s2dBackpropInput(
   const co = g.co;
   const wq = ws + tw - 1;
   const hq = hs + th - 1;
+  const c = inputCorrelation(d);
+  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  const m = ((g.n - 1) * hq + hs) * wq;
   // dY on a zero-padded grid hq × wq, at offset (th − 1, tw − 1).
-  const dyq = buffer(0, (g.n * hq * wq + tw) * co);
+  const [dyq, wrBuf, ds, ...wg] = scratchViews([
+    (g.n * hq * wq + tw) * co,
+    strided(d) ? th * tw * s * co : 0,
+    m * s,
+    ...(tile !== 0 ? winogradScratchSizes(c, tile) : []),
+  ]);
   dyq.fill(0);
   const run = g.ow * co;
   for (let b = 0; b < g.n; b++) {
@@ -315,15 +329,12 @@ export function s2dBackpropInput(
       dyq.set(dy.subarray(src, src + run), dst);
     }
   }
-  const wr = regroup(d, w);
-  const m = ((g.n - 1) * hq + hs) * wq;
-  const ds = buffer(2, m * s);
-  const c = inputCorrelation(d);
-  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  const wr = regroup(d, w, wrBuf);
   if (tile !== 0) {
     // Correlation tap (p, q) is the flipped tap's block, transposed.
     const taps = [3, 2, 1, 0].map((t) => wr.subarray(t * s * co));
-    winogradCorrelate(blas, c, tile, dyq, { taps, layout: "nk" }, null, ds);
+    const w4 = { taps, layout: "nk" as const };
+    winogradCorrelate(blas, c, tile, dyq, w4, null, ds, winogradScratch(wg));
   } else {
     for (let p = 0; p < th; p++) {
       for (let q = 0; q < tw; q++) {
@@ -388,11 +399,15 @@ export function s2dBackpropFilter(
 ): void {
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
-  const sx = buffer(0, (g.n * hs * ws + tw) * s);
-  spaceToDepth(d, x, sx);
   const m = ((g.n - 1) * hs + g.oh) * ws;
+  const direct = !strided(d);
+  const [sx, dyp, dwBuf] = scratchViews([
+    (g.n * hs * ws + tw) * s,
+    m * co,
+    direct ? 0 : th * tw * s * co,
+  ]);
+  spaceToDepth(d, x, sx);
   // dY on S's grid, zero in the extra columns and rows.
-  const dyp = buffer(2, m * co);
   dyp.fill(0);
   const run = g.ow * co;
   for (let b = 0; b < g.n; b++) {
@@ -402,8 +417,7 @@ export function s2dBackpropFilter(
       dyp.set(dy.subarray(src, src + run), dst);
     }
   }
-  const direct = g.sh === 1 && g.sw === 1;
-  const dwr = direct ? dw : buffer(1, th * tw * s * co);
+  const dwr = direct ? dw : dwBuf;
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {
       const tap = p * tw + q;

@@ -21,6 +21,7 @@
  * @module
  */
 import type { Blas } from "./blas.ts";
+import { arenaSimd, inArena, type WinogradSimd } from "./scratch_arena.ts";
 
 /** A 2×2 stride-1 "valid" correlation of a grid (see the module doc). */
 export interface GridCorrelation {
@@ -97,10 +98,11 @@ export function setWinogradMode(next: WinogradMode): WinogradMode {
  * on the whole grid (`4·n·rows·cols·k·co`). The model, in multiply-adds: the
  * products' `(m+1)²·tiles·k·co`, plus the
  * transforms' values written and read (U and M: `(m+1)²·tiles·(k + co)`;
- * V: `((m+1)² − 4)·k·co`) at about {@linkcode TRANSFORM_COST} multiply-adds'
- * time each (measured on pix2pix's layers with one thread, where the BLAS
- * does ~50 G multiply-adds/s), and no Winograd on under 48 tiles, where the
- * products are too short to run at full speed.
+ * V: `((m+1)² − 4)·k·co`) at about {@linkcode SIMD_TRANSFORM_COST} multiply-adds'
+ * time each where the SIMD loops run (channels in fours), else
+ * {@linkcode JS_TRANSFORM_COST} (measured on pix2pix's layers with one
+ * thread, where the BLAS does ~50 G multiply-adds/s), and no Winograd on
+ * under 32 tiles, where the products are too short to run at full speed.
  */
 export function winogradTile(
   c: GridCorrelation,
@@ -110,14 +112,16 @@ export function winogradTile(
   if (mode === "f2") return 2;
   if (mode === "f3") return 3;
   const kn = c.k * c.co;
+  const simd = c.k % 4 === 0 && c.co % 4 === 0 && arenaSimd() !== null;
+  const perValue = simd ? SIMD_TRANSFORM_COST : JS_TRANSFORM_COST;
   let best: 0 | 2 | 3 = 0;
   let bestCost = direct;
   for (const m of [2, 3] as const) {
     const tiles = c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m);
-    if (tiles < 48) continue;
+    if (tiles < 32) continue;
     const a2 = (m + 1) * (m + 1);
     const values = a2 * tiles * (c.k + c.co) + (a2 - 4) * kn;
-    const cost = a2 * tiles * kn + TRANSFORM_COST * values;
+    const cost = a2 * tiles * kn + perValue * values;
     if (cost < bestCost) {
       best = m;
       bestCost = cost;
@@ -126,15 +130,79 @@ export function winogradTile(
   return best;
 }
 
-/** A transformed value's cost in the BLAS's multiply-adds (see {@linkcode winogradTile}). */
-const TRANSFORM_COST = 60;
+/** A transformed value's cost in the BLAS's multiply-adds, SIMD loops (see {@linkcode winogradTile}). */
+const SIMD_TRANSFORM_COST = 20;
+/** The same for the JavaScript loops. */
+const JS_TRANSFORM_COST = 60;
+
+/** The scratch buffers of one {@linkcode winogradCorrelate} call. */
+export interface WinogradScratch {
+  /** The transformed filter: `(m+1)²` blocks of `k·co`, {@linkcode padded} apart. */
+  v: Float32Array;
+  /** The transformed input: `(m+1)²` blocks of `tiles·k`. */
+  u: Float32Array;
+  /** The products: `(m+1)²` blocks of `tiles·co`. */
+  mm: Float32Array;
+  /** One zero-padded input tile (`(m+1)²·k`). */
+  tileIn: Float32Array;
+  /** One output tile (`m²·co`). */
+  tileOut: Float32Array;
+  /** The bias row (`co`). */
+  bias: Float32Array;
+}
+
+/** The sizes (floats) of the {@linkcode WinogradScratch} buffers, in its order. */
+export function winogradScratchSizes(
+  c: GridCorrelation,
+  m: 2 | 3,
+): number[] {
+  const a2 = (m + 1) * (m + 1);
+  const tiles = c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m);
+  return [
+    a2 * padded(c.k * c.co),
+    a2 * padded(tiles * c.k),
+    a2 * padded(tiles * c.co),
+    a2 * c.k,
+    m * m * c.co,
+    c.co,
+  ];
+}
+
+/** The {@linkcode WinogradScratch} of views in the order of {@linkcode winogradScratchSizes}. */
+export function winogradScratch(views: Float32Array[]): WinogradScratch {
+  const [v, u, mm, tileIn, tileOut, bias] = views;
+  return { v, u, mm, tileIn, tileOut, bias };
+}
+
+function jsScratch(c: GridCorrelation, m: 2 | 3): WinogradScratch {
+  const [v, u, mm, tileIn, tileOut, bias] = winogradScratchSizes(c, m).map(
+    (size, slot) => buffer(slot, size),
+  );
+  return { v, u, mm, tileIn, tileOut, bias };
+}
+
+/**
+ * The SIMD transforms, where every buffer of the call lies in the scratch
+ * arena and the channels come in fours; else `null` (the JavaScript loops).
+ */
+function simdFor(
+  c: GridCorrelation,
+  views: Float32Array[],
+): WinogradSimd | null {
+  if (c.k % 4 !== 0 || c.co % 4 !== 0) return null;
+  if (!views.every(inArena)) return null;
+  return arenaSimd();
+}
 
 /**
  * `out[b, i, j, :] = Σ_{p,q} grid[b, i + p, j + q, :] · tap(p, q)` (+ bias)
  * for `i < oh`, `j < ow`, by F(m×m, 2×2) with `m` from
  * {@linkcode winogradTile} (which must not be 0). Grid pixels beyond `rows`
  * or `cols` read as zero; output pixels outside `oh × ow` are left as they
- * are.
+ * are. The transforms run as SIMD loops where `grid`, the taps, `out` and
+ * `scratch` all lie in the scratch arena (`scratch_arena.ts`) and `k` and
+ * `co` are multiples of 4, else as JavaScript loops (with `scratch`, by
+ * default, off the wasm heap).
  */
 export function winogradCorrelate(
   blas: Blas,
@@ -144,17 +212,21 @@ export function winogradCorrelate(
   w: GridTaps,
   bias: Float32Array | null,
   out: Float32Array,
+  scratch: WinogradScratch = jsScratch(c, m),
 ): void {
   const a = m + 1;
-  const th = Math.ceil(c.oh / m);
-  const tw = Math.ceil(c.ow / m);
-  const tiles = c.n * th * tw;
+  const tiles = c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m);
   const kn = c.k * c.co;
-  const v = buffer(0, a * a * padded(kn));
-  weightTransform(m, w.taps, kn, v);
-  const u = buffer(1, a * a * padded(tiles * c.k));
-  inputTransform(c, m, grid, u);
-  const mm = buffer(2, a * a * padded(tiles * c.co));
+  const { v, u, mm } = scratch;
+  biasRow(bias, c.co, scratch.bias);
+  const simd = simdFor(c, [
+    grid,
+    out,
+    ...w.taps,
+    ...Object.values(scratch) as Float32Array[],
+  ]);
+  weightTransform(m, w.taps, kn, v, simd);
+  inputTransform(c, m, grid, scratch, simd);
   const nk = w.layout === "nk";
   for (let xi = 0; xi < a * a; xi++) {
     blas.sgemm(
@@ -173,7 +245,7 @@ export function winogradCorrelate(
       c.co,
     );
   }
-  outputTransform(c, m, mm, bias, out);
+  outputTransform(c, m, scratch, out, simd);
 }
 
 /**
@@ -212,6 +284,7 @@ function weightTransform(
   taps: Float32Array[],
   kn: number,
   v: Float32Array,
+  simd: WinogradSimd | null,
 ): void {
   const [t00, t01, t10, t11] = taps;
   const ks = padded(kn);
@@ -221,6 +294,18 @@ function weightTransform(
         `winogradCorrelate: a tap has ${t.length} values, expected ${kn}`,
       );
     }
+  }
+  if (simd !== null) {
+    (m === 2 ? simd.w2 : simd.w3)(
+      t00.byteOffset,
+      t01.byteOffset,
+      t10.byteOffset,
+      t11.byteOffset,
+      v.byteOffset,
+      4 * ks,
+      4 * kn,
+    );
+    return;
   }
   if (m === 2) {
     // G = [[1, 0], [1, 1], [0, 1]].
@@ -261,13 +346,14 @@ function weightTransform(
 /**
  * `U_ξ[tile, :]` for every tile (row-major over batch, tile row, tile
  * column): tiles that reach past the grid are first copied, zero-padded,
- * into a small buffer.
+ * into `scratch.tileIn`.
  */
 function inputTransform(
   c: GridCorrelation,
   m: 2 | 3,
   grid: Float32Array,
-  u: Float32Array,
+  scratch: WinogradScratch,
+  simd: WinogradSimd | null,
 ): void {
   const a = m + 1;
   const th = Math.ceil(c.oh / m);
@@ -275,26 +361,57 @@ function inputTransform(
   const tk = padded(c.n * th * tw * c.k);
   const k = c.k;
   const rowPitch = c.cols * k;
-  const local = buffer(3, a * a * k);
-  const tile = m === 2 ? inputTile2 : inputTile3;
+  const { u, tileIn } = scratch;
+  const js = m === 2 ? inputTile2 : inputTile3;
+  const vec = simd === null ? null : m === 2 ? simd.in2 : simd.in3;
+  // Tiles of a row inside the grid's columns.
+  const inside = c.cols >= a
+    ? Math.min(tw, Math.floor((c.cols - a) / m) + 1)
+    : 0;
   let t = 0;
   for (let b = 0; b < c.n; b++) {
     for (let i = 0; i < th; i++) {
       const r0 = i * m;
-      for (let j = 0; j < tw; j++, t++) {
+      const rowBase = (b * c.rows + r0) * rowPitch;
+      let j = 0;
+      if (r0 + a <= c.rows) {
+        if (vec !== null && inside > 0) {
+          vec(
+            grid.byteOffset + 4 * rowBase,
+            4 * rowPitch,
+            4 * k,
+            inside,
+            4 * m * k,
+            u.byteOffset + 4 * t * k,
+            4 * tk,
+          );
+          t += inside;
+          j = inside;
+        } else {
+          for (; j < inside; j++, t++) {
+            js(grid, rowBase + j * m * k, rowPitch, k, u, t * k, tk);
+          }
+        }
+      }
+      for (; j < tw; j++, t++) {
         const c0 = j * m;
-        const base = ((b * c.rows + r0) * c.cols + c0) * k;
-        if (r0 + a <= c.rows && c0 + a <= c.cols) {
-          tile(grid, base, rowPitch, k, u, t * k, tk);
-          continue;
-        }
-        local.fill(0);
+        tileIn.fill(0);
         for (let p = 0; p < a && r0 + p < c.rows; p++) {
-          const len = Math.min(a, c.cols - c0) * k;
-          const src = base + p * rowPitch;
-          local.set(grid.subarray(src, src + len), p * a * k);
+          const len = Math.max(0, Math.min(a, c.cols - c0)) * k;
+          const src = rowBase + p * rowPitch + c0 * k;
+          tileIn.set(grid.subarray(src, src + len), p * a * k);
         }
-        tile(local, 0, a * k, k, u, t * k, tk);
+        if (vec !== null) {
+          vec(
+            tileIn.byteOffset,
+            4 * a * k,
+            4 * k,
+            1,
+            0,
+            u.byteOffset + 4 * t * k,
+            4 * tk,
+          );
+        } else js(tileIn, 0, a * k, k, u, t * k, tk);
       }
     }
   }
@@ -379,42 +496,72 @@ function inputTile3(
 }
 
 /**
- * `Y = Aᵀ·M·A` for every tile into `out` (+ bias): tiles that reach past
- * `oh × ow` go through a small buffer and only their inside is copied.
+ * `Y = Aᵀ·M·A` for every tile into `out` (+ the bias row): tiles that reach
+ * past `oh × ow` go through `scratch.tileOut` and only their inside is
+ * copied.
  */
 function outputTransform(
   c: GridCorrelation,
   m: 2 | 3,
-  mm: Float32Array,
-  bias: Float32Array | null,
+  scratch: WinogradScratch,
   out: Float32Array,
+  simd: WinogradSimd | null,
 ): void {
   const th = Math.ceil(c.oh / m);
   const tw = Math.ceil(c.ow / m);
   const co = c.co;
   const tn = padded(c.n * th * tw * co);
   const rowPitch = c.outCols * co;
-  const local = buffer(4, m * m * co);
-  const b0 = biasRow(bias, co);
-  const tile = m === 2 ? outputTile2 : outputTile3;
+  const { mm, tileOut, bias } = scratch;
+  const js = m === 2 ? outputTile2 : outputTile3;
+  const vec = simd === null ? null : m === 2 ? simd.out2 : simd.out3;
+  const inside = Math.floor(c.ow / m);
   let t = 0;
   for (let b = 0; b < c.n; b++) {
     for (let i = 0; i < th; i++) {
       const r0 = i * m;
-      for (let j = 0; j < tw; j++, t++) {
-        const c0 = j * m;
-        const base = ((b * c.outRows + r0) * c.outCols + c0) * co;
-        if (r0 + m <= c.oh && c0 + m <= c.ow) {
-          tile(mm, t * co, tn, co, b0, out, base, rowPitch);
-          continue;
+      const rowBase = (b * c.outRows + r0) * rowPitch;
+      let j = 0;
+      if (r0 + m <= c.oh) {
+        if (vec !== null && inside > 0) {
+          vec(
+            mm.byteOffset + 4 * t * co,
+            4 * tn,
+            4 * co,
+            inside,
+            out.byteOffset + 4 * rowBase,
+            4 * rowPitch,
+            4 * m * co,
+            bias.byteOffset,
+          );
+          t += inside;
+          j = inside;
+        } else {
+          for (; j < inside; j++, t++) {
+            js(mm, t * co, tn, co, bias, out, rowBase + j * m * co, rowPitch);
+          }
         }
-        tile(mm, t * co, tn, co, b0, local, 0, m * co);
+      }
+      for (; j < tw; j++, t++) {
+        const c0 = j * m;
+        if (vec !== null) {
+          vec(
+            mm.byteOffset + 4 * t * co,
+            4 * tn,
+            4 * co,
+            1,
+            tileOut.byteOffset,
+            4 * m * co,
+            0,
+            bias.byteOffset,
+          );
+        } else js(mm, t * co, tn, co, bias, tileOut, 0, m * co);
         const rows = Math.min(m, c.oh - r0);
         const len = Math.min(m, c.ow - c0) * co;
         for (let p = 0; p < rows; p++) {
           out.set(
-            local.subarray(p * m * co, p * m * co + len),
-            base + p * rowPitch,
+            tileOut.subarray(p * m * co, p * m * co + len),
+            rowBase + p * rowPitch + c0 * co,
           );
         }
       }
@@ -422,13 +569,15 @@ function outputTransform(
   }
 }
 
-/** The bias as one value a channel (zeros without one). */
-function biasRow(bias: Float32Array | null, co: number): Float32Array {
-  const row = buffer(5, co);
+/** Fills `row` with the bias, one value a channel (zeros without one). */
+function biasRow(
+  bias: Float32Array | null,
+  co: number,
+  row: Float32Array,
+): void {
   if (bias === null) row.fill(0);
   else if (bias.length === 1) row.fill(bias[0]);
   else row.set(bias.subarray(0, co));
-  return row;
 }
 
 /** F(2×2, 2×2) output tile: `Aᵀ = [[1, 1, 0], [0, 1, 1]]` on both axes. */

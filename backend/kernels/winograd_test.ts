@@ -4,11 +4,13 @@ import { loadBlas } from "./blas.ts";
 import { type ConvCase, S2D_CASES } from "./conv_cases.ts";
 import { setS2dMode } from "./s2d_conv.ts";
 import { assertWasmMatchesCpu, BLAS_AVAILABLE, randn } from "./test_util.ts";
+import { scratchViews } from "./scratch_arena.ts";
 import {
   type GridCorrelation,
   setWinogradMode,
   winogradCorrelate,
   type WinogradMode,
+  winogradScratchSizes,
   winogradTile,
 } from "./winograd.ts";
 
@@ -96,40 +98,99 @@ const GRIDS: [string, GridCorrelation][] = [
   }],
 ];
 
-for (const [name, c] of GRIDS) {
+/** Channels in fours: the SIMD transforms run where the buffers lie in the arena. */
+const SIMD_GRIDS: [string, GridCorrelation][] = [
+  ["SIMD: batch 2, odd non-square, tiles past both edges", {
+    n: 2,
+    rows: 9,
+    cols: 12,
+    k: 8,
+    oh: 7,
+    ow: 10,
+    co: 12,
+    outRows: 8,
+    outCols: 11,
+  }],
+  ["SIMD: outputs a multiple of both tile sides, 4 channels", {
+    n: 1,
+    rows: 7,
+    cols: 7,
+    k: 4,
+    oh: 6,
+    ow: 6,
+    co: 4,
+    outRows: 6,
+    outCols: 6,
+  }],
+];
+
+/** Runs one correlation, in the arena (`arena`) or on plain arrays, and checks it. */
+function checkCorrelation(
+  c: GridCorrelation,
+  m: 2 | 3,
+  layout: "kn" | "nk",
+  arena: boolean,
+): void {
+  const blas = loadBlas({ threads: 1 })!;
+  try {
+    const gridSize = c.n * c.rows * c.cols * c.k;
+    const size = c.n * c.outRows * c.outCols * c.co;
+    const kn = c.k * c.co;
+    const bias = layout === "kn" ? values(c.co, 7) : null;
+    const plain = [gridSize, kn, kn, kn, kn, size].map((n) =>
+      new Float32Array(n)
+    );
+    const views = arena
+      ? scratchViews([
+        gridSize,
+        kn,
+        kn,
+        kn,
+        kn,
+        size,
+        ...winogradScratchSizes(c, m),
+      ])
+      : plain;
+    const [grid, t0, t1, t2, t3, out, v, u, mm, tileIn, tileOut, row] = views;
+    grid.set(values(gridSize, 1));
+    const taps = [t0, t1, t2, t3];
+    taps.forEach((t, i) => t.set(values(kn, 10 + i)));
+    out.fill(NaN);
+    const scratch = arena
+      ? { v, u, mm, tileIn, tileOut, bias: row }
+      : undefined;
+    winogradCorrelate(blas, c, m, grid, { taps, layout }, bias, out, scratch);
+    const want = naive(c, grid, taps, layout, bias);
+    for (let i = 0; i < size; i++) {
+      if (Number.isNaN(want[i])) {
+        assert.ok(
+          Number.isNaN(out[i]),
+          `output ${i} outside oh × ow was written`,
+        );
+      } else {
+        assert.ok(
+          Math.abs(out[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+          `output ${i}: ${out[i]}, expected ${want[i]}`,
+        );
+      }
+    }
+  } finally {
+    blas.close();
+  }
+}
+
+for (const [name, c] of [...GRIDS, ...SIMD_GRIDS]) {
   for (const m of [2, 3] as const) {
     for (const layout of ["kn", "nk"] as const) {
-      Deno.test({
-        name: `winogradCorrelate F(${m}×${m}, 2×2), ${layout}: ${name}`,
-        ignore: !BLAS_AVAILABLE,
-        fn: () => {
-          const blas = loadBlas({ threads: 1 })!;
-          try {
-            const grid = values(c.n * c.rows * c.cols * c.k, 1);
-            const taps = [0, 1, 2, 3].map((t) => values(c.k * c.co, 10 + t));
-            const bias = layout === "kn" ? values(c.co, 7) : null;
-            const size = c.n * c.outRows * c.outCols * c.co;
-            const out = new Float32Array(size).fill(NaN);
-            winogradCorrelate(blas, c, m, grid, { taps, layout }, bias, out);
-            const want = naive(c, grid, taps, layout, bias);
-            for (let i = 0; i < size; i++) {
-              if (Number.isNaN(want[i])) {
-                assert.ok(
-                  Number.isNaN(out[i]),
-                  `output ${i} outside oh × ow was written`,
-                );
-              } else {
-                assert.ok(
-                  Math.abs(out[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
-                  `output ${i}: ${out[i]}, expected ${want[i]}`,
-                );
-              }
-            }
-          } finally {
-            blas.close();
-          }
-        },
-      });
+      for (const arena of [false, true]) {
+        Deno.test({
+          name: `winogradCorrelate F(${m}×${m}, 2×2), ${layout}, ${
+            arena ? "in the arena" : "plain arrays"
+          }: ${name}`,
+          ignore: !BLAS_AVAILABLE,
+          fn: () => checkCorrelation(c, m, layout, arena),
+        });
+      }
     }
   }
 }
@@ -179,8 +240,17 @@ function winogradKernels(c: ConvCase): tf.Tensor[] {
   ];
 }
 
+/** A case whose products have channels in fours (the SIMD transforms). */
+const FOURS: ConvCase = {
+  name: "4x4 s2 same, batch 2, 14x18, 4 channels in, 8 out (SIMD transforms)",
+  x: [2, 14, 18, 4],
+  filter: [4, 4, 4, 8],
+  strides: 2,
+  pad: "same",
+};
+
 for (const mode of ["f2", "f3"] as const) {
-  for (const c of S2D_CASES) {
+  for (const c of [...S2D_CASES, FOURS]) {
     Deno.test({
       name:
         `space-to-depth convolutions by Winograd ${mode} wasm = cpu: ${c.name}`,
