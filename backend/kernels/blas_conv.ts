@@ -105,7 +105,7 @@ function forward(
   const ov = heapF32(backend, out);
   const d = isPointwise(g) || shiftAddCheaper(g)
     ? undefined
-    : s2dGeometry(g, "forward");
+    : s2dGeometry(g, "forward", blas.threads);
   if (d) {
     const bv = bias ? heapF32(backend, bias) : null;
     if (bv && bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
@@ -240,7 +240,9 @@ export function conv2DBackpropInputBlas(
     blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, dxv, k);
     return dx;
   }
-  const d = flippedCheaper(g) ? undefined : s2dGeometry(g, "input");
+  const d = flippedCheaper(g)
+    ? undefined
+    : s2dGeometry(g, "input", blas.threads);
   if (d) {
     s2dBackpropInput(blas, d, dyv, wv, dxv);
     return dx;

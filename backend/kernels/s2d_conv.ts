@@ -77,11 +77,13 @@ export function setS2dMode(next: S2dMode): S2dMode {
  * The space-to-depth form of `g`, or `undefined` when it does not apply (a
  * kernel that is not a multiple of the stride, a 1×1 kernel) or would do
  * more work than im2col (small outputs, where the padded grid's extra
- * rows and columns cost more than the im2col matrix saves).
+ * rows and columns cost more than the im2col matrix saves, unless Winograd
+ * runs there on `threads` BLAS threads, see `winograd.ts`).
  */
 export function s2dGeometry(
   g: ConvGeometry,
   grad: "forward" | "input" | "filter",
+  threads = 1,
 ): S2dGeometry | undefined {
   if (mode === "off") return undefined;
   if (g.kh % g.sh !== 0 || g.kw % g.sw !== 0) return undefined;
@@ -110,7 +112,8 @@ export function s2dGeometry(
         ? inputCorrelation(d)
         : undefined;
       const im2col = 4 * g.n * g.oh * g.ow * s * g.co;
-      if (c === undefined || winogradTile(c, im2col) === 0) return undefined;
+      const tile = c && winogradTile(c, { direct: im2col, threads });
+      if (!tile) return undefined;
     }
   }
   return d;
@@ -230,7 +233,9 @@ export function s2dForward(
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
   const c = forwardCorrelation(d);
-  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  const tile = th === 2 && tw === 2
+    ? winogradTile(c, { threads: blas.threads })
+    : 0;
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const [sx, wrBuf, y, ...wg] = scratchViews([
     (g.n * hs * ws + tw) * s,
@@ -311,7 +316,9 @@ export function s2dBackpropInput(
   const wq = ws + tw - 1;
   const hq = hs + th - 1;
   const c = inputCorrelation(d);
-  const tile = th === 2 && tw === 2 ? winogradTile(c) : 0;
+  const tile = th === 2 && tw === 2
+    ? winogradTile(c, { threads: blas.threads })
+    : 0;
   const m = ((g.n - 1) * hq + hs) * wq;
   // dY on a zero-padded grid hq × wq, at offset (th − 1, tw − 1).
   const [dyq, wrBuf, ds, ...wg] = scratchViews([

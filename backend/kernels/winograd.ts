@@ -73,6 +73,14 @@ export function releaseWinogradScratch(): void {
   scratch.length = 0;
 }
 
+/** Options of {@linkcode winogradTile}. */
+export interface WinogradTileOptions {
+  /** Multiply-adds of the direct products it competes with. @default the shifted-view products on the whole grid */
+  direct?: number;
+  /** Threads the BLAS runs products on. @default 1 */
+  threads?: number;
+}
+
 /** When Winograd runs: where it is cheaper (`"auto"`), always with m = 2 or 3, or never. */
 export type WinogradMode = "auto" | "f2" | "f3" | "off";
 
@@ -94,31 +102,37 @@ export function setWinogradMode(next: WinogradMode): WinogradMode {
 
 /**
  * The output tile side m (2 or 3) for `c`, or 0 where the direct products
- * are cheaper: `direct` multiply-adds, by default the shifted-view products
- * on the whole grid (`4·n·rows·cols·k·co`). The model, in multiply-adds: the
+ * are cheaper (`options.direct` multiply-adds, by default the shifted-view
+ * products on the whole grid, `4·n·rows·cols·k·co`). The model, in
+ * multiply-adds on `options.threads` BLAS threads: the
  * products' `(m+1)²·tiles·k·co`, plus the
  * transforms' values written and read (U and M: `(m+1)²·tiles·(k + co)`;
  * V: `((m+1)² − 4)·k·co`) at about {@linkcode SIMD_TRANSFORM_COST} multiply-adds'
  * time each where the SIMD loops run (channels in fours), else
  * {@linkcode JS_TRANSFORM_COST} (measured on pix2pix's layers with one
- * thread, where the BLAS does ~50 G multiply-adds/s), and no Winograd on
- * under 32 tiles, where the products are too short to run at full speed.
+ * thread, where the BLAS does ~50 G multiply-adds/s) times the threads (the
+ * transforms run on one), and no Winograd on under 32 tiles (100 with more
+ * than one thread), where the products are too short to run at full speed.
  */
 export function winogradTile(
   c: GridCorrelation,
-  direct: number = 4 * c.n * c.rows * c.cols * c.k * c.co,
+  options: WinogradTileOptions = {},
 ): 0 | 2 | 3 {
   if (mode === "off") return 0;
   if (mode === "f2") return 2;
   if (mode === "f3") return 3;
+  const threads = Math.max(1, options.threads ?? 1);
+  const direct = options.direct ?? 4 * c.n * c.rows * c.cols * c.k * c.co;
   const kn = c.k * c.co;
   const simd = c.k % 4 === 0 && c.co % 4 === 0 && arenaSimd() !== null;
-  const perValue = simd ? SIMD_TRANSFORM_COST : JS_TRANSFORM_COST;
+  // The transforms run on one thread, the products on all of them.
+  const perValue = threads * (simd ? SIMD_TRANSFORM_COST : JS_TRANSFORM_COST);
+  const fewest = threads > 1 ? 100 : 32;
   let best: 0 | 2 | 3 = 0;
   let bestCost = direct;
   for (const m of [2, 3] as const) {
     const tiles = c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m);
-    if (tiles < 32) continue;
+    if (tiles < fewest) continue;
     const a2 = (m + 1) * (m + 1);
     const values = a2 * tiles * (c.k + c.co) + (a2 - 4) * kn;
     const cost = a2 * tiles * kn + perValue * values;

@@ -209,6 +209,21 @@ Deno.test("winogradTile: none on few tiles, m = 3 on pix2pix's large layers, for
   });
   assert.equal(winogradTile(c(4, 2048, 512)), 0);
   assert.equal(winogradTile(c(64, 256, 128)), 3);
+  assert.notEqual(
+    winogradTile(c(17, 512, 1024)),
+    0,
+    "one thread: few tiles pay",
+  );
+  assert.equal(
+    winogradTile(c(17, 512, 1024), { threads: 2 }),
+    0,
+    "two threads: the one-thread transforms weigh twice, 81 tiles are too few",
+  );
+  assert.equal(
+    winogradTile(c(16, 1024, 512), { direct: 4 * 16 * 16 * 1024 * 512 }),
+    2,
+    "against im2col's products (no padded grid)",
+  );
   assert.equal(
     winogradTile(c(64, 12, 4)),
     0,
