@@ -102,21 +102,27 @@ export function s2dGeometry(
     // Measured on pix2pix's layers: a win for 4×4 stride 2 on ≥ 32×32
     // outputs, except the gradients of few-channel inputs (the RGB image),
     // whose products over `s` columns or rows are too thin; and wherever
-    // Winograd's products beat im2col's (they skip the padded grid).
-    if (th * tw > 4) return undefined;
+    // Winograd's products beat im2col's (they skip the padded grid), which
+    // more than 2×2 taps need.
     if (grad !== "forward" && s < 16) return undefined;
-    if (grid > 1.1) {
-      const c = grad === "forward"
+    if (grid > 1.1 || th * tw > 4) {
+      const c = grad === "filter"
+        ? undefined
+        : grad === "forward"
         ? forwardCorrelation(d)
-        : grad === "input"
-        ? inputCorrelation(d)
-        : undefined;
-      const im2col = 4 * g.n * g.oh * g.ow * s * g.co;
-      const tile = c && winogradTile(c, { direct: im2col, threads });
-      if (!tile) return undefined;
+        : inputCorrelation(d);
+      const im2col = th * tw * g.n * g.oh * g.ow * s * g.co;
+      if (!c || !winogradTile(c, { direct: im2col, threads })) {
+        return undefined;
+      }
     }
   }
   return d;
+}
+
+/** The filter side of the correlation over S (2 or 4), or 0 where none fits Winograd. */
+function side(d: S2dGeometry): number {
+  return d.th === d.tw && (d.th === 2 || d.th === 4) ? d.th : 0;
 }
 
 /** The stride-1 correlation over S that {@linkcode s2dForward} computes. */
@@ -127,6 +133,7 @@ function forwardCorrelation(d: S2dGeometry): GridCorrelation {
     rows: d.hs,
     cols: d.ws,
     k: d.s,
+    r: side(d),
     oh: g.oh,
     ow: g.ow,
     co: g.co,
@@ -144,6 +151,7 @@ function inputCorrelation(d: S2dGeometry): GridCorrelation {
     rows: hq,
     cols: wq,
     k: d.g.co,
+    r: side(d),
     oh: d.hs,
     ow: d.ws,
     co: d.s,
@@ -195,19 +203,41 @@ function spaceToDepth(
   out.fill(0, end, end + d.tw * s);
 }
 
+/** The `count` tap blocks of `size` in `wr`, in order or reversed (the flipped filter). */
+function tapBlocks(
+  wr: Float32Array,
+  count: number,
+  size: number,
+  flipped: boolean,
+): Float32Array[] {
+  return Array.from({ length: count }, (_, t) => {
+    const at = flipped ? count - 1 - t : t;
+    return wr.subarray(at * size, (at + 1) * size);
+  });
+}
+
 /** Whether W must be regrouped (stride > 1; for stride 1, W' is W). */
 function strided(d: S2dGeometry): boolean {
   return d.g.sh !== 1 || d.g.sw !== 1;
 }
 
-/** `W'` (`th·tw` blocks of `s × co`) from W into `out`, or W itself for stride 1. */
+/**
+ * `W'` (`th·tw` blocks of `s × co`) from W into `out`; for stride 1, W
+ * itself, or a copy in `out` with `copy` (where the Winograd transforms'
+ * SIMD loops read it: they work on the scratch arena).
+ */
 function regroup(
   d: S2dGeometry,
   w: Float32Array,
   out: Float32Array,
+  copy = false,
 ): Float32Array {
   const { g, th, tw, s } = d;
-  if (!strided(d)) return w;
+  if (!strided(d)) {
+    if (!copy) return w;
+    out.set(w.subarray(0, out.length));
+    return out;
+  }
   const len = g.sw * g.ci * g.co;
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {
@@ -233,20 +263,18 @@ export function s2dForward(
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
   const c = forwardCorrelation(d);
-  const tile = th === 2 && tw === 2
-    ? winogradTile(c, { threads: blas.threads })
-    : 0;
+  const tile = c.r ? winogradTile(c, { threads: blas.threads }) : undefined;
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const [sx, wrBuf, y, ...wg] = scratchViews([
     (g.n * hs * ws + tw) * s,
-    strided(d) ? th * tw * s * co : 0,
-    tile !== 0 ? g.n * g.oh * g.ow * co : m * co,
-    ...(tile !== 0 ? winogradScratchSizes(c, tile) : []),
+    strided(d) || tile ? th * tw * s * co : 0,
+    tile ? g.n * g.oh * g.ow * co : m * co,
+    ...(tile ? winogradScratchSizes(c, tile) : []),
   ]);
   spaceToDepth(d, x, sx);
-  const wr = regroup(d, w, wrBuf);
-  if (tile !== 0) {
-    const taps = [0, 1, 2, 3].map((t) => wr.subarray(t * s * co));
+  const wr = regroup(d, w, wrBuf, tile !== undefined);
+  if (tile) {
+    const taps = tapBlocks(wr, th * tw, s * co, false);
     const w4 = { taps, layout: "kn" as const };
     winogradCorrelate(blas, c, tile, sx, w4, bias, y, winogradScratch(wg));
     out.set(y);
@@ -316,16 +344,14 @@ export function s2dBackpropInput(
   const wq = ws + tw - 1;
   const hq = hs + th - 1;
   const c = inputCorrelation(d);
-  const tile = th === 2 && tw === 2
-    ? winogradTile(c, { threads: blas.threads })
-    : 0;
+  const tile = c.r ? winogradTile(c, { threads: blas.threads }) : undefined;
   const m = ((g.n - 1) * hq + hs) * wq;
   // dY on a zero-padded grid hq × wq, at offset (th − 1, tw − 1).
   const [dyq, wrBuf, ds, ...wg] = scratchViews([
     (g.n * hq * wq + tw) * co,
-    strided(d) ? th * tw * s * co : 0,
+    strided(d) || tile ? th * tw * s * co : 0,
     m * s,
-    ...(tile !== 0 ? winogradScratchSizes(c, tile) : []),
+    ...(tile ? winogradScratchSizes(c, tile) : []),
   ]);
   dyq.fill(0);
   const run = g.ow * co;
@@ -336,10 +362,10 @@ export function s2dBackpropInput(
       dyq.set(dy.subarray(src, src + run), dst);
     }
   }
-  const wr = regroup(d, w, wrBuf);
-  if (tile !== 0) {
+  const wr = regroup(d, w, wrBuf, tile !== undefined);
+  if (tile) {
     // Correlation tap (p, q) is the flipped tap's block, transposed.
-    const taps = [3, 2, 1, 0].map((t) => wr.subarray(t * s * co));
+    const taps = tapBlocks(wr, th * tw, s * co, true);
     const w4 = { taps, layout: "nk" as const };
     winogradCorrelate(blas, c, tile, dyq, w4, null, ds, winogradScratch(wg));
   } else {

@@ -11,21 +11,11 @@
  */
 import { WINOGRAD_WASM } from "./wasm/winograd_wasm.ts";
 
-/** The SIMD transforms (see `wasm/winograd_wat.ts` for their arguments, all in bytes). */
-export interface WinogradSimd {
-  /** F(2×2, 2×2) input transform of `n` tiles along a row. */
-  in2(...args: number[]): void;
-  /** F(3×3, 2×2) input transform. */
-  in3(...args: number[]): void;
-  /** F(2×2, 2×2) output transform (plus a bias row). */
-  out2(...args: number[]): void;
-  /** F(3×3, 2×2) output transform. */
-  out3(...args: number[]): void;
-  /** F(2×2, 2×2) filter transform. */
-  w2(...args: number[]): void;
-  /** F(3×3, 2×2) filter transform. */
-  w3(...args: number[]): void;
-}
+/**
+ * The SIMD transforms by export name (`in2`, `out3`, `w24`, …; see
+ * `wasm/winograd_wat.ts` for their arguments, all in bytes).
+ */
+export type WinogradSimd = Record<string, (...args: number[]) => void>;
 
 const PAGE = 65536;
 

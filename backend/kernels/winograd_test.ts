@@ -5,13 +5,17 @@ import { type ConvCase, S2D_CASES } from "./conv_cases.ts";
 import { setS2dMode } from "./s2d_conv.ts";
 import { assertWasmMatchesCpu, BLAS_AVAILABLE, randn } from "./test_util.ts";
 import { scratchViews } from "./scratch_arena.ts";
+import { WINOGRAD_VARIANTS } from "./wasm/winograd_wat.ts";
 import {
   type GridCorrelation,
   setWinogradMode,
   winogradCorrelate,
   type WinogradMode,
+  winogradScratch,
   winogradScratchSizes,
   winogradTile,
+  type WinogradTileOptions,
+  type WinogradVariant,
 } from "./winograd.ts";
 
 tf.enableProdMode();
@@ -45,8 +49,8 @@ function naive(
       for (let j = 0; j < c.ow; j++) {
         for (let o = 0; o < c.co; o++) {
           let sum = bias ? bias[bias.length === 1 ? 0 : o] : 0;
-          for (let t = 0; t < 4; t++) {
-            const p = t >> 1, q = t & 1;
+          for (let t = 0; t < c.r * c.r; t++) {
+            const p = Math.floor(t / c.r), q = t % c.r;
             for (let ch = 0; ch < c.k; ch++) {
               const w = layout === "kn"
                 ? taps[t][ch * c.co + o]
@@ -68,6 +72,7 @@ const GRIDS: [string, GridCorrelation][] = [
     rows: 9,
     cols: 12,
     k: 5,
+    r: 2,
     oh: 7,
     ow: 10,
     co: 3,
@@ -79,6 +84,7 @@ const GRIDS: [string, GridCorrelation][] = [
     rows: 8,
     cols: 6,
     k: 1,
+    r: 2,
     oh: 7,
     ow: 5,
     co: 1,
@@ -90,6 +96,7 @@ const GRIDS: [string, GridCorrelation][] = [
     rows: 2,
     cols: 17,
     k: 4,
+    r: 2,
     oh: 1,
     ow: 16,
     co: 6,
@@ -105,6 +112,7 @@ const SIMD_GRIDS: [string, GridCorrelation][] = [
     rows: 9,
     cols: 12,
     k: 8,
+    r: 2,
     oh: 7,
     ow: 10,
     co: 12,
@@ -116,6 +124,7 @@ const SIMD_GRIDS: [string, GridCorrelation][] = [
     rows: 7,
     cols: 7,
     k: 4,
+    r: 2,
     oh: 6,
     ow: 6,
     co: 4,
@@ -127,7 +136,7 @@ const SIMD_GRIDS: [string, GridCorrelation][] = [
 /** Runs one correlation, in the arena (`arena`) or on plain arrays, and checks it. */
 function checkCorrelation(
   c: GridCorrelation,
-  m: 2 | 3,
+  variant: WinogradVariant,
   layout: "kn" | "nk",
   arena: boolean,
 ): void {
@@ -136,31 +145,27 @@ function checkCorrelation(
     const gridSize = c.n * c.rows * c.cols * c.k;
     const size = c.n * c.outRows * c.outCols * c.co;
     const kn = c.k * c.co;
+    const r2 = c.r * c.r;
     const bias = layout === "kn" ? values(c.co, 7) : null;
-    const plain = [gridSize, kn, kn, kn, kn, size].map((n) =>
-      new Float32Array(n)
-    );
+    // The taps as blocks of one array (evenly spaced: the SIMD filter transform).
+    const sizes = [gridSize, r2 * kn, size];
     const views = arena
-      ? scratchViews([
-        gridSize,
-        kn,
-        kn,
-        kn,
-        kn,
-        size,
-        ...winogradScratchSizes(c, m),
-      ])
-      : plain;
-    const [grid, t0, t1, t2, t3, out, v, u, mm, tileIn, tileOut, row] = views;
+      ? scratchViews([...sizes, ...winogradScratchSizes(c, variant)])
+      : sizes.map((n) => new Float32Array(n));
+    const [grid, tapArray, out, ...rest] = views;
     grid.set(values(gridSize, 1));
-    const taps = [t0, t1, t2, t3];
+    const taps = Array.from(
+      { length: r2 },
+      (_, t) => tapArray.subarray(t * kn, (t + 1) * kn),
+    );
     taps.forEach((t, i) => t.set(values(kn, 10 + i)));
     out.fill(NaN);
-    const scratch = arena
-      ? { v, u, mm, tileIn, tileOut, bias: row }
-      : undefined;
-    winogradCorrelate(blas, c, m, grid, { taps, layout }, bias, out, scratch);
+    const scratch = arena ? winogradScratch(rest) : undefined;
+    const w = { taps, layout };
+    winogradCorrelate(blas, c, variant, grid, w, bias, out, scratch);
     const want = naive(c, grid, taps, layout, bias);
+    // F(2×2, 4×4)'s transforms round more (coefficients ⅙, 2, 3).
+    const tol = c.r === 4 ? 2e-5 : 1e-5;
     for (let i = 0; i < size; i++) {
       if (Number.isNaN(want[i])) {
         assert.ok(
@@ -169,7 +174,7 @@ function checkCorrelation(
         );
       } else {
         assert.ok(
-          Math.abs(out[i] - want[i]) <= 1e-5 * (1 + Math.abs(want[i])),
+          Math.abs(out[i] - want[i]) <= tol * (1 + Math.abs(want[i])),
           `output ${i}: ${out[i]}, expected ${want[i]}`,
         );
       }
@@ -179,59 +184,93 @@ function checkCorrelation(
   }
 }
 
-for (const [name, c] of [...GRIDS, ...SIMD_GRIDS]) {
-  for (const m of [2, 3] as const) {
+/** 4×4 filters (F(2×2, 4×4)), odd sizes, tiles past both edges. */
+const GRIDS_4: [string, GridCorrelation][] = [
+  [
+    "4×4 filter, batch 2, odd non-square, 8 and 12 channels (SIMD in the arena)",
+    {
+      n: 2,
+      rows: 11,
+      cols: 14,
+      k: 8,
+      r: 4,
+      oh: 8,
+      ow: 9,
+      co: 12,
+      outRows: 9,
+      outCols: 11,
+    },
+  ],
+  ["4×4 filter, 1 channel in, 3 out (JavaScript loops)", {
+    n: 1,
+    rows: 9,
+    cols: 8,
+    k: 1,
+    r: 4,
+    oh: 6,
+    ow: 5,
+    co: 3,
+    outRows: 6,
+    outCols: 5,
+  }],
+];
+
+for (const [name, c] of [...GRIDS, ...SIMD_GRIDS, ...GRIDS_4]) {
+  for (const v of WINOGRAD_VARIANTS.filter((v) => v.r === c.r)) {
     for (const layout of ["kn", "nk"] as const) {
       for (const arena of [false, true]) {
         Deno.test({
-          name: `winogradCorrelate F(${m}×${m}, 2×2), ${layout}, ${
-            arena ? "in the arena" : "plain arrays"
-          }: ${name}`,
+          name:
+            `winogradCorrelate F(${v.m}×${v.m}, ${v.r}×${v.r}), ${layout}, ${
+              arena ? "in the arena" : "plain arrays"
+            }: ${name}`,
           ignore: !BLAS_AVAILABLE,
-          fn: () => checkCorrelation(c, m, layout, arena),
+          fn: () => checkCorrelation(c, v, layout, arena),
         });
       }
     }
   }
 }
 
-Deno.test("winogradTile: none on few tiles, m = 3 on pix2pix's large layers, forced modes", () => {
-  const c = (oh: number, k: number, co: number): GridCorrelation => ({
+Deno.test("winogradTile: none on few tiles, m = 3 on pix2pix's large layers, F(2×2, 4×4) for 4×4 filters, forced modes", () => {
+  const c = (oh: number, k: number, co: number, r = 2): GridCorrelation => ({
     n: 1,
-    rows: oh + 1,
-    cols: oh + 1,
+    rows: oh + r - 1,
+    cols: oh + r - 1,
     k,
+    r,
     oh,
     ow: oh,
     co,
     outRows: oh,
     outCols: oh,
   });
-  assert.equal(winogradTile(c(4, 2048, 512)), 0);
-  assert.equal(winogradTile(c(64, 256, 128)), 3);
-  assert.notEqual(
-    winogradTile(c(17, 512, 1024)),
-    0,
-    "one thread: few tiles pay",
-  );
+  const m = (g: GridCorrelation, o?: WinogradTileOptions) =>
+    winogradTile(g, o)?.name;
+  assert.equal(m(c(4, 2048, 512)), undefined);
+  assert.equal(m(c(64, 256, 128)), "3");
+  assert.notEqual(m(c(17, 512, 1024)), undefined, "one thread: few tiles pay");
   assert.equal(
-    winogradTile(c(17, 512, 1024), { threads: 2 }),
-    0,
+    m(c(17, 512, 1024), { threads: 2 }),
+    undefined,
     "two threads: the one-thread transforms weigh twice, 81 tiles are too few",
   );
   assert.equal(
-    winogradTile(c(16, 1024, 512), { direct: 4 * 16 * 16 * 1024 * 512 }),
-    2,
+    m(c(16, 1024, 512), { direct: 4 * 16 * 16 * 1024 * 512 }),
+    "2",
     "against im2col's products (no padded grid)",
   );
   assert.equal(
-    winogradTile(c(64, 12, 4)),
-    0,
+    m(c(64, 12, 4)),
+    undefined,
     "thin products: the transforms cost more",
   );
+  assert.equal(m(c(31, 256, 512, 4)), "24", "the PatchGAN's stride-1 layer");
+  assert.equal(m(c(31, 3, 512, 4)), undefined, "4×4: SIMD loops only");
   const was = setWinogradMode("f2");
   try {
-    assert.equal(winogradTile(c(4, 2048, 512)), 2);
+    assert.equal(m(c(4, 2048, 512)), "2");
+    assert.equal(m(c(4, 2048, 512, 4)), "24");
   } finally {
     setWinogradMode(was);
   }
@@ -264,8 +303,26 @@ const FOURS: ConvCase = {
   pad: "same",
 };
 
+/** 4×4 stride-1 layers like the PatchGAN's (F(2×2, 4×4)). */
+const STRIDE_1: ConvCase[] = [
+  {
+    name: "4x4 s1 explicit 1, batch 2, 9x11, 8 channels in, 12 out (SIMD)",
+    x: [2, 9, 11, 8],
+    filter: [4, 4, 8, 12],
+    strides: 1,
+    pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+  },
+  {
+    name: "4x4 s1 valid, 10x7, 3 channels in, 5 out (JavaScript loops)",
+    x: [1, 10, 7, 3],
+    filter: [4, 4, 3, 5],
+    strides: 1,
+    pad: "valid",
+  },
+];
+
 for (const mode of ["f2", "f3"] as const) {
-  for (const c of [...S2D_CASES, FOURS]) {
+  for (const c of [...S2D_CASES, FOURS, ...STRIDE_1]) {
     Deno.test({
       name:
         `space-to-depth convolutions by Winograd ${mode} wasm = cpu: ${c.name}`,

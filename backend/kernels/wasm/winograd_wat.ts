@@ -1,7 +1,8 @@
 /**
- * The text of `winograd.wat`, generated from the transform matrices of
- * `../winograd.ts`: WebAssembly SIMD loops (4 channels at a time) for the
- * input, output and filter transforms of F(2×2, 2×2) and F(3×3, 2×2).
+ * The text of `winograd.wat`, generated from the transform matrices below
+ * (which `../winograd.ts` uses too): WebAssembly SIMD loops (4 channels at a
+ * time) for the input, output and filter transforms of F(2×2, 2×2),
+ * F(3×3, 2×2) and F(2×2, 4×4).
  *
  * Each transform is separable, `X·D·Xᵀ` on a square tile `D` (`Bᵀ` on input
  * tiles, `Aᵀ` on output tiles, `G` on 2×2 filters): the generator loads the
@@ -9,15 +10,16 @@
  * with additions for ±1 coefficients and a multiplication otherwise, and
  * stores the results. All addresses and pitches are in bytes.
  *
- * - `in2` / `in3 (src, rp, k4, n, step, u, tk)`: `n` input tiles along a
+ * - `in{2,3,24} (src, rp, k4, n, step, u, tk)`: `n` input tiles along a
  *   grid row, the first at `src` (pixel pitch `k4`, row pitch `rp`, the next
  *   tile `step` further), `U_ξ` of tile t at `u + ξ·tk + t·k4`;
- * - `out2` / `out3 (mm, tn, co4, n, dst, rp, step, bias)`: `n` output tiles
+ * - `out{2,3,24} (mm, tn, co4, n, dst, rp, step, bias)`: `n` output tiles
  *   from `M_ξ` at `mm + ξ·tn + t·co4`, plus the bias row at `bias`, into
  *   `dst` (pixel pitch `co4`, row pitch `rp`, the next tile `step` further);
- * - `w2` / `w3 (t00, t01, t10, t11, v, ks, bytes)`: the filter transform of
- *   `bytes` of four tap matrices into `V_ξ` at `v + ξ·ks`, except the
- *   corners, which are the taps themselves.
+ * - `w{2,3,24} (t0, ts, v, ks, bytes)`: the filter transform of `bytes` of
+ *   the `r²` tap matrices (tap `p·r + q` at `t0 + (p·r + q)·ts`; `ts` may be
+ *   negative) into `V_ξ` at `v + ξ·ks`, except the entries that are taps
+ *   themselves ({@linkcode cornerTap}).
  *
  * @module
  */
@@ -25,22 +27,84 @@
 /** A transform matrix: rows of coefficients. */
 type Matrix = readonly (readonly number[])[];
 
-/** `Bᵀ`, `Aᵀ` and `G` of F(m×m, 2×2), m = 2 and 3 (as in `../winograd.ts`). */
-export const WINOGRAD_MATRICES: Record<
-  2 | 3,
-  { bt: Matrix; at: Matrix; g: Matrix }
-> = {
-  2: {
+/** One Winograd algorithm F(m×m, r×r): its tile sizes and transform matrices. */
+export interface WinogradVariant {
+  /** Its name in the module's exports (`in${name}`, `out${name}`, `w${name}`). */
+  name: string;
+  /** Output tile side. */
+  m: number;
+  /** Filter side. */
+  r: number;
+  /** `Bᵀ` (`α × α`, α = m + r − 1), applied to input tiles. */
+  bt: Matrix;
+  /** `Aᵀ` (`m × α`), applied to transformed products. */
+  at: Matrix;
+  /** `G` (`α × r`), applied to filters. */
+  g: Matrix;
+}
+
+/**
+ * F(2×2, 2×2) and F(3×3, 2×2) (points 0, ±1, ∞: coefficients 0, ±1, ±½)
+ * and F(2×2, 4×4) (points 0, ±1, 2, ∞), from the Toom-Cook construction
+ * (Lavin & Gray 2016), checked by the tests against direct correlations.
+ */
+export const WINOGRAD_VARIANTS: readonly WinogradVariant[] = [
+  {
+    name: "2",
+    m: 2,
+    r: 2,
     bt: [[1, -1, 0], [0, 1, 0], [0, -1, 1]],
     at: [[1, 1, 0], [0, 1, 1]],
     g: [[1, 0], [1, 1], [0, 1]],
   },
-  3: {
+  {
+    name: "3",
+    m: 3,
+    r: 2,
     bt: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, -1, 0, 1]],
     at: [[1, 1, 1, 0], [0, 1, -1, 0], [0, 1, 1, 1]],
     g: [[1, 0], [0.5, 0.5], [0.5, -0.5], [0, 1]],
   },
-};
+  {
+    name: "24",
+    m: 2,
+    r: 4,
+    bt: [
+      [2, -1, -2, 1, 0],
+      [0, -2, -1, 1, 0],
+      [0, 2, -3, 1, 0],
+      [0, -1, 0, 1, 0],
+      [0, 2, -1, -2, 1],
+    ],
+    at: [[1, 1, 1, 1, 0], [0, 1, -1, 2, 1]],
+    g: [
+      [1 / 2, 0, 0, 0],
+      [-1 / 2, -1 / 2, -1 / 2, -1 / 2],
+      [-1 / 6, 1 / 6, -1 / 6, 1 / 6],
+      [1 / 6, 1 / 3, 2 / 3, 4 / 3],
+      [0, 0, 0, 1],
+    ],
+  },
+];
+
+/**
+ * The tap (`p·r + q`) that entry `(i, j)` of a transformed filter is, where
+ * `G`'s rows i and j each pick one filter value with coefficient 1 (such
+ * entries need no transform), else `undefined`.
+ */
+export function cornerTap(
+  v: WinogradVariant,
+  i: number,
+  j: number,
+): number | undefined {
+  const pick = (row: readonly number[]): number | undefined =>
+    row.filter((c) => c !== 0).length === 1 ? row.indexOf(1) : undefined;
+  const p = pick(v.g[i]);
+  const q = pick(v.g[j]);
+  return p === undefined || q === undefined || p < 0 || q < 0
+    ? undefined
+    : p * v.r + q;
+}
 
 const get = (name: string): string => `(local.get $${name})`;
 
@@ -147,10 +211,10 @@ function tileLoop(body: string[], advance: [string, string][]): string[] {
   ];
 }
 
-/** `in{m}`: the input transform (see the module doc). */
-function inputFunction(m: 2 | 3): string {
-  const a = m + 1;
-  const { locals, body } = separable(WINOGRAD_MATRICES[m].bt, a);
+/** `in{name}`: the input transform (see the module doc). */
+function inputFunction(v: WinogradVariant): string {
+  const a = v.m + v.r - 1;
+  const { locals, body } = separable(v.bt, a);
   const loads: string[] = [];
   const tiles: string[] = [];
   for (let r = 0; r < a; r++) {
@@ -177,7 +241,7 @@ function inputFunction(m: 2 | 3): string {
     ...stores,
   ];
   return [
-    `(func (export "in${m}") (param $src i32) (param $rp i32) (param $k4 i32) (param $n i32) (param $step i32) (param $u i32) (param $tk i32)`,
+    `(func (export "in${v.name}") (param $src i32) (param $rp i32) (param $k4 i32) (param $n i32) (param $step i32) (param $u i32) (param $tk i32)`,
     `  (local $off i32) (local $p i32) (local $q i32) ${offsetLocals(a)} ${
       v128Locals([...loads, ...locals])
     }`,
@@ -190,10 +254,11 @@ function inputFunction(m: 2 | 3): string {
   ].join("\n");
 }
 
-/** `out{m}`: the output transform (see the module doc). */
-function outputFunction(m: 2 | 3): string {
-  const a = m + 1;
-  const { locals, body } = separable(WINOGRAD_MATRICES[m].at, a);
+/** `out{name}`: the output transform (see the module doc). */
+function outputFunction(v: WinogradVariant): string {
+  const { m } = v;
+  const a = v.m + v.r - 1;
+  const { locals, body } = separable(v.at, a);
   const loads = ["(local.set $q (i32.add (local.get $mm) (local.get $off)))"];
   const names: string[] = [];
   for (let r = 0; r < a; r++) {
@@ -219,7 +284,7 @@ function outputFunction(m: 2 | 3): string {
     stores.push("(local.set $p (i32.add (local.get $p) (local.get $rp)))");
   }
   return [
-    `(func (export "out${m}") (param $mm i32) (param $tn i32) (param $co4 i32) (param $n i32) (param $dst i32) (param $rp i32) (param $step i32) (param $bias i32)`,
+    `(func (export "out${v.name}") (param $mm i32) (param $tn i32) (param $co4 i32) (param $n i32) (param $dst i32) (param $rp i32) (param $step i32) (param $bias i32)`,
     `  (local $off i32) (local $p i32) (local $q i32) ${
       offsetLocals(m)
     } (local $b v128) ${v128Locals([...names, ...locals])}`,
@@ -235,30 +300,32 @@ function outputFunction(m: 2 | 3): string {
   ].join("\n");
 }
 
-/** `w{m}`: the filter transform (see the module doc). */
-function weightFunction(m: 2 | 3): string {
-  const a = m + 1;
-  const { locals, body } = separable(WINOGRAD_MATRICES[m].g, 2);
-  const taps = ["t00", "t01", "t10", "t11"];
-  const loads = taps.map((t) =>
-    `(local.set $d${t[1]}_${
-      t[2]
-    } (v128.load (i32.add (local.get $${t}) (local.get $off))))`
-  );
+/** `w{name}`: the filter transform (see the module doc). */
+function weightFunction(v: WinogradVariant): string {
+  const a = v.m + v.r - 1;
+  const { locals, body } = separable(v.g, v.r);
+  const names: string[] = [];
+  const loads = ["(local.set $p (i32.add (local.get $t0) (local.get $off)))"];
+  for (let p = 0; p < v.r; p++) {
+    for (let q = 0; q < v.r; q++) {
+      names.push(`d${p}_${q}`);
+      loads.push(`(local.set $d${p}_${q} (v128.load (local.get $p)))`);
+      loads.push("(local.set $p (i32.add (local.get $p) (local.get $ts)))");
+    }
+  }
   const stores = ["(local.set $q (i32.add (local.get $v) (local.get $off)))"];
   for (let i = 0; i < a; i++) {
     for (let j = 0; j < a; j++) {
-      const corner = (i === 0 || i === a - 1) && (j === 0 || j === a - 1);
-      if (!corner) {
+      if (cornerTap(v, i, j) === undefined) {
         stores.push(`(v128.store (local.get $q) ${get(`o${i}_${j}`)})`);
       }
       stores.push("(local.set $q (i32.add (local.get $q) (local.get $ks)))");
     }
   }
   return [
-    `(func (export "w${m}") (param $t00 i32) (param $t01 i32) (param $t10 i32) (param $t11 i32) (param $v i32) (param $ks i32) (param $bytes i32)`,
-    `  (local $off i32) (local $q i32) ${
-      v128Locals(["d0_0", "d0_1", "d1_0", "d1_1", ...locals])
+    `(func (export "w${v.name}") (param $t0 i32) (param $ts i32) (param $v i32) (param $ks i32) (param $bytes i32)`,
+    `  (local $off i32) (local $p i32) (local $q i32) ${
+      v128Locals([...names, ...locals])
     }`,
     ...channelLoop("(local.get $bytes)", [...loads, ...body, ...stores]).map((
       s,
@@ -271,13 +338,13 @@ function weightFunction(m: 2 | 3): string {
 export function winogradWat(): string {
   return [
     ";; Generated by winograd_wat.ts (build_winograd.ts): do not edit.",
-    ";; Winograd F(2x2, 2x2) and F(3x3, 2x2) transforms, 4 channels at a time.",
+    ";; Winograd F(2x2, 2x2), F(3x3, 2x2) and F(2x2, 4x4) transforms, 4 channels at a time.",
     "(module",
     '(import "env" "memory" (memory 0))',
-    ...[2, 3].flatMap((m) => [
-      inputFunction(m as 2 | 3),
-      outputFunction(m as 2 | 3),
-      weightFunction(m as 2 | 3),
+    ...WINOGRAD_VARIANTS.flatMap((v) => [
+      inputFunction(v),
+      outputFunction(v),
+      weightFunction(v),
     ]),
     ")",
     "",
