@@ -334,7 +334,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   const dwv = heapF32(backend, dw);
   const d = isPointwise(g) || flippedCheaper(g)
     ? undefined
-    : s2dGeometry(g, "filter");
+    : s2dGeometry(g, "filter", blas.threads);
   if (d) {
     s2dBackpropFilter(blas, d, xv, dyv, dwv);
     return dw;

@@ -24,6 +24,12 @@ import type { Blas } from "./blas.ts";
 import type { ConvGeometry } from "./im2col.ts";
 import { releaseArena, scratchViews } from "./scratch_arena.ts";
 import {
+  filterGradScratch,
+  winogradFilterGrad,
+  winogradFilterScratchSizes,
+  winogradFilterTile,
+} from "./winograd_filter.ts";
+import {
   type GridCorrelation,
   releaseWinogradScratch,
   winogradCorrelate,
@@ -106,13 +112,10 @@ export function s2dGeometry(
     // more than 2×2 taps need.
     if (grad !== "forward" && s < 16) return undefined;
     if (grid > 1.1 || th * tw > 4) {
-      const c = grad === "filter"
-        ? undefined
-        : grad === "forward"
-        ? forwardCorrelation(d)
-        : inputCorrelation(d);
+      // The filter gradient's products are the forward pass's, transposed.
+      const c = grad === "input" ? inputCorrelation(d) : forwardCorrelation(d);
       const im2col = th * tw * g.n * g.oh * g.ow * s * g.co;
-      if (!c || !winogradTile(c, { direct: im2col, threads })) {
+      if (!c.r || !winogradTile(c, { direct: im2col, threads })) {
         return undefined;
       }
     }
@@ -432,15 +435,20 @@ export function s2dBackpropFilter(
 ): void {
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
+  // dY on S's grid (hs × ws a batch entry), zero in the extra columns and rows.
+  const c = { ...forwardCorrelation(d), outRows: hs, outCols: ws };
+  const tile = c.r
+    ? winogradFilterTile(c, { threads: blas.threads })
+    : undefined;
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const direct = !strided(d);
-  const [sx, dyp, dwBuf] = scratchViews([
+  const [sx, dyp, dwBuf, ...wg] = scratchViews([
     (g.n * hs * ws + tw) * s,
-    m * co,
-    direct ? 0 : th * tw * s * co,
+    (tile ? g.n * hs * ws : m) * co,
+    direct && !tile ? 0 : th * tw * s * co,
+    ...(tile ? winogradFilterScratchSizes(c, tile) : []),
   ]);
   spaceToDepth(d, x, sx);
-  // dY on S's grid, zero in the extra columns and rows.
   dyp.fill(0);
   const run = g.ow * co;
   for (let b = 0; b < g.n; b++) {
@@ -450,28 +458,37 @@ export function s2dBackpropFilter(
       dyp.set(dy.subarray(src, src + run), dst);
     }
   }
-  const dwr = direct ? dw : dwBuf;
-  for (let p = 0; p < th; p++) {
-    for (let q = 0; q < tw; q++) {
-      const tap = p * tw + q;
-      blas.sgemm(
-        true,
-        false,
-        s,
-        co,
-        m,
-        1,
-        sx.subarray((p * ws + q) * s),
-        s,
-        dyp,
-        co,
-        0,
-        dwr.subarray(tap * s * co, (tap + 1) * s * co),
-        co,
-      );
+  const dwr = direct && !tile ? dw : dwBuf;
+  if (tile) {
+    const taps = tapBlocks(dwr, th * tw, s * co, false);
+    const scratch = filterGradScratch(wg);
+    winogradFilterGrad(blas, c, tile, sx, dyp, taps, scratch);
+  } else {
+    for (let p = 0; p < th; p++) {
+      for (let q = 0; q < tw; q++) {
+        const tap = p * tw + q;
+        blas.sgemm(
+          true,
+          false,
+          s,
+          co,
+          m,
+          1,
+          sx.subarray((p * ws + q) * s),
+          s,
+          dyp,
+          co,
+          0,
+          dwr.subarray(tap * s * co, (tap + 1) * s * co),
+          co,
+        );
+      }
     }
   }
-  if (direct) return;
+  if (direct) {
+    if (dwr !== dw) dw.set(dwr);
+    return;
+  }
   const len = g.sw * g.ci * co;
   for (let p = 0; p < th; p++) {
     for (let q = 0; q < tw; q++) {

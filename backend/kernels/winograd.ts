@@ -261,7 +261,7 @@ export function winogradCorrelate(
   const { u, mm } = scratch;
   biasRow(bias, c.co, scratch.bias);
   filterTransform(c, v, w.taps, scratch.v);
-  inputTransform(c, v, grid, scratch);
+  winogradInput(c, v, grid, u, scratch.tileIn);
   const nk = w.layout === "nk";
   for (let xi = 0; xi < a * a; xi++) {
     const tap = cornerTap(v, Math.floor(xi / a), xi % a);
@@ -290,7 +290,7 @@ export function winogradCorrelate(
  * the same cache sets, as they do when the blocks are a multiple of 4 KiB
  * apart (which costs the F(3×3) transforms several times their time).
  */
-function padded(size: number): number {
+export function padded(size: number): number {
   return size + 16;
 }
 
@@ -320,15 +320,18 @@ function filterTransform(
 }
 
 /**
- * `U_ξ[tile, :]` for every tile (row-major over batch, tile row, tile
- * column): tiles that reach past the grid are first copied, zero-padded,
- * into `scratch.tileIn`.
+ * The input transform: `U_ξ[tile, :]` for every tile of m×m outputs
+ * (row-major over batch, tile row, tile column) into `u` (`α²` blocks of
+ * `tiles·k`, {@linkcode padded} apart); tiles that reach past the grid are
+ * first copied, zero-padded, into `tileIn` (`α²·k`). SIMD loops where the
+ * three lie in the scratch arena and `k` is a multiple of 4.
  */
-function inputTransform(
+export function winogradInput(
   c: GridCorrelation,
   v: WinogradVariant,
   grid: Float32Array,
-  scratch: WinogradScratch,
+  u: Float32Array,
+  tileIn: Float32Array,
 ): void {
   const { m } = v;
   const a = v.m + v.r - 1;
@@ -337,9 +340,10 @@ function inputTransform(
   const tk = padded(c.n * th * tw * c.k);
   const k = c.k;
   const rowPitch = c.cols * k;
-  const { u, tileIn } = scratch;
   const js = inputTile(v);
-  const simd = simdFor(c, [grid, u, tileIn]);
+  const simd = c.k % 4 === 0 && [grid, u, tileIn].every(inArena)
+    ? arenaSimd()
+    : null;
   const vec = simd === null ? null : simd[`in${v.name}`];
   // Tiles of a row inside the grid's columns.
   const inside = c.cols >= a

@@ -7,7 +7,11 @@
  *
  * @module
  */
-import { cornerTap, type WinogradVariant } from "./wasm/winograd_wat.ts";
+import {
+  cornerTap,
+  type FilterGradVariant,
+  type WinogradVariant,
+} from "./wasm/winograd_wat.ts";
 
 /**
  * An input tile function: reads the `α × α` tile at `g[base …]` (pixel pitch
@@ -138,6 +142,61 @@ export function weightTransform(
     for (let p = 0; p < r * r; p++) d[p] = taps[p][e];
     separable(v.g, r, d, t, o);
     for (const xi of keep) out[xi * ks + e] = o[xi];
+  }
+}
+
+/**
+ * A filter gradient's dy tile function: reads the m×m tile at `dy[base …]`
+ * (pixel pitch `co`, row pitch `rp`) and writes `Y_ξ = (G·dy·Gᵀ)_ξ` at
+ * `y[yo + ξ·tn …]` for `co` channels.
+ */
+export function dyTile(
+  v: FilterGradVariant,
+): (
+  dy: Float32Array,
+  base: number,
+  rp: number,
+  co: number,
+  y: Float32Array,
+  yo: number,
+  tn: number,
+) => void {
+  const a = v.m + v.r - 1;
+  const d = new Float64Array(v.m * v.m);
+  const t = new Float64Array(a * v.m);
+  const o = new Float64Array(a * a);
+  return (dy, base, rp, co, y, yo, tn) => {
+    for (let ch = 0; ch < co; ch++) {
+      for (let r = 0; r < v.m; r++) {
+        for (let c = 0; c < v.m; c++) {
+          d[r * v.m + c] = dy[base + r * rp + c * co + ch];
+        }
+      }
+      separable(v.g, v.m, d, t, o);
+      for (let xi = 0; xi < a * a; xi++) y[yo + xi * tn + ch] = o[xi];
+    }
+  };
+}
+
+/**
+ * The taps' gradients `(Aᵀ·dV·A)[p, q]` for each of the `kn` entries, from
+ * the `α²` blocks of `dv` (`ks` apart) into `taps[p·r + q]`.
+ */
+export function filterOutput(
+  v: FilterGradVariant,
+  dv: Float32Array,
+  ks: number,
+  taps: Float32Array[],
+  kn: number,
+): void {
+  const a = v.m + v.r - 1;
+  const d = new Float64Array(a * a);
+  const t = new Float64Array(v.r * a);
+  const o = new Float64Array(v.r * v.r);
+  for (let e = 0; e < kn; e++) {
+    for (let xi = 0; xi < a * a; xi++) d[xi] = dv[xi * ks + e];
+    separable(v.at, a, d, t, o);
+    for (let p = 0; p < v.r * v.r; p++) taps[p][e] = o[p];
   }
 }
 

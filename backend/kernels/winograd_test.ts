@@ -280,7 +280,7 @@ Deno.test("winogradTile: none on few tiles, m = 3 on pix2pix's large layers, F(2
   );
 });
 
-/** Conv2D, FusedConv2D (bias) and Conv2DBackpropInput of a case. */
+/** Conv2D, FusedConv2D (bias), Conv2DBackpropInput and Conv2DBackpropFilter of a case. */
 function winogradKernels(c: ConvCase): tf.Tensor[] {
   const x = randn(c.x, 1) as tf.Tensor4D;
   const filter = randn(c.filter, 2) as tf.Tensor4D;
@@ -291,6 +291,12 @@ function winogradKernels(c: ConvCase): tf.Tensor[] {
     y,
     tf.fused.conv2d({ x, filter, strides: c.strides, pad: c.pad, bias }),
     tf.conv2dTranspose(dy, filter, c.x, c.strides, c.pad),
+    tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor,
   ];
 }
 

@@ -19,7 +19,9 @@
  * - `w{2,3,24} (t0, ts, v, ks, bytes)`: the filter transform of `bytes` of
  *   the `r²` tap matrices (tap `p·r + q` at `t0 + (p·r + q)·ts`; `ts` may be
  *   negative) into `V_ξ` at `v + ξ·ks`, except the entries that are taps
- *   themselves ({@linkcode cornerTap}).
+ *   themselves ({@linkcode cornerTap});
+ * - `dy{2,3,24}` and `dw{2,3,24}`: the filter gradients' dy tile and output
+ *   transforms ({@linkcode FILTER_GRAD_VARIANTS}).
  *
  * @module
  */
@@ -105,6 +107,72 @@ export function cornerTap(
     ? undefined
     : p * v.r + q;
 }
+
+/**
+ * One Winograd algorithm for a filter gradient: `dW[p, q] = Σ_{i,j}
+ * d[i + p, j + q]·dy[i, j]` over m×m tiles of dy is a correlation with an
+ * m×m filter (the dy tile) and r×r outputs (the taps), F(r×r, m×m): input
+ * tiles by `Bᵀ` (the same as `input`'s, whose SIMD loop it shares), dy tiles
+ * by `G`, and the summed products by `Aᵀ`.
+ */
+export interface FilterGradVariant {
+  /** Its name in the module's exports (`dy${name}`, `dw${name}`). */
+  name: string;
+  /** Filter side (the taps: outputs here). */
+  r: number;
+  /** Tile side over dy (the filter here). */
+  m: number;
+  /** The forward variant with the same `Bᵀ` (its input transform is this one's). */
+  input: string;
+  /** `Bᵀ` (`α × α`, α = m + r − 1). */
+  bt: Matrix;
+  /** `G` (`α × m`), applied to dy tiles. */
+  g: Matrix;
+  /** `Aᵀ` (`r × α`), applied to the summed products. */
+  at: Matrix;
+}
+
+/** F(2×2, 2×2), F(2×2, 3×3) and F(4×4, 2×2) for the filter gradients of the forward variants. */
+export const FILTER_GRAD_VARIANTS: readonly FilterGradVariant[] = [
+  {
+    name: "2",
+    r: 2,
+    m: 2,
+    input: "2",
+    bt: [[1, -1, 0], [0, 1, 0], [0, -1, 1]],
+    g: [[1, 0], [1, 1], [0, 1]],
+    at: [[1, 1, 0], [0, 1, 1]],
+  },
+  {
+    name: "3",
+    r: 2,
+    m: 3,
+    input: "3",
+    bt: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, -1, 0, 1]],
+    g: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+    at: [[1, 1, 1, 0], [0, 1, -1, 1]],
+  },
+  {
+    name: "24",
+    r: 4,
+    m: 2,
+    input: "24",
+    bt: [
+      [2, -1, -2, 1, 0],
+      [0, -2, -1, 1, 0],
+      [0, 2, -3, 1, 0],
+      [0, -1, 0, 1, 0],
+      [0, 2, -1, -2, 1],
+    ],
+    g: [[1 / 2, 0], [-1 / 2, -1 / 2], [-1 / 6, 1 / 6], [1 / 6, 1 / 3], [0, 1]],
+    at: [
+      [1, 1, 1, 1, 0],
+      [0, 1, -1, 2, 0],
+      [0, 1, 1, 4, 0],
+      [0, 1, -1, 8, 1],
+    ],
+  },
+];
 
 const get = (name: string): string => `(local.get $${name})`;
 
@@ -334,6 +402,89 @@ function weightFunction(v: WinogradVariant): string {
   ].join("\n");
 }
 
+/**
+ * `dy{name} (src, rp, co4, n, step, y, tn)`: the dy tile transform (`G` on
+ * `n` m×m tiles along a row, as `in{…}` reads input tiles) into `Y_ξ` at
+ * `y + ξ·tn + t·co4`.
+ */
+function dyFunction(v: FilterGradVariant): string {
+  const a = v.m + v.r - 1;
+  const { locals, body } = separable(v.g, v.m);
+  const loads: string[] = [];
+  const tiles: string[] = [];
+  for (let r = 0; r < v.m; r++) {
+    for (let c = 0; c < v.m; c++) {
+      loads.push(`d${r}_${c}`);
+      const addr = c === 0
+        ? "(local.get $p)"
+        : `(i32.add (local.get $p) (local.get $x${c}))`;
+      tiles.push(`(local.set $d${r}_${c} (v128.load ${addr}))`);
+    }
+    tiles.push("(local.set $p (i32.add (local.get $p) (local.get $rp)))");
+  }
+  const stores = ["(local.set $q (i32.add (local.get $y) (local.get $off)))"];
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < a; j++) {
+      stores.push(`(v128.store (local.get $q) ${get(`o${i}_${j}`)})`);
+      stores.push("(local.set $q (i32.add (local.get $q) (local.get $tn)))");
+    }
+  }
+  const inner = [
+    "(local.set $p (i32.add (local.get $src) (local.get $off)))",
+    ...tiles,
+    ...body,
+    ...stores,
+  ];
+  return [
+    `(func (export "dy${v.name}") (param $src i32) (param $rp i32) (param $co4 i32) (param $n i32) (param $step i32) (param $y i32) (param $tn i32)`,
+    `  (local $off i32) (local $p i32) (local $q i32) ${offsetLocals(v.m)} ${
+      v128Locals([...loads, ...locals])
+    }`,
+    ...offsetSets(v.m, "co4"),
+    ...tileLoop(channelLoop("(local.get $co4)", inner), [
+      ["src", "(local.get $step)"],
+      ["y", "(local.get $co4)"],
+    ]).map((s) => "  " + s),
+    ")",
+  ].join("\n");
+}
+
+/**
+ * `dw{name} (dv, ks, t0, ts, bytes)`: the taps' gradients from the summed
+ * products (`Aᵀ` on the `α²` blocks at `dv + ξ·ks`, `bytes` of each), tap
+ * `p·r + q` written at `t0 + (p·r + q)·ts`.
+ */
+function dwFunction(v: FilterGradVariant): string {
+  const a = v.m + v.r - 1;
+  const { locals, body } = separable(v.at, a);
+  const names: string[] = [];
+  const loads = ["(local.set $q (i32.add (local.get $dv) (local.get $off)))"];
+  for (let i = 0; i < a; i++) {
+    for (let j = 0; j < a; j++) {
+      names.push(`d${i}_${j}`);
+      loads.push(`(local.set $d${i}_${j} (v128.load (local.get $q)))`);
+      loads.push("(local.set $q (i32.add (local.get $q) (local.get $ks)))");
+    }
+  }
+  const stores = ["(local.set $p (i32.add (local.get $t0) (local.get $off)))"];
+  for (let p = 0; p < v.r; p++) {
+    for (let q = 0; q < v.r; q++) {
+      stores.push(`(v128.store (local.get $p) ${get(`o${p}_${q}`)})`);
+      stores.push("(local.set $p (i32.add (local.get $p) (local.get $ts)))");
+    }
+  }
+  return [
+    `(func (export "dw${v.name}") (param $dv i32) (param $ks i32) (param $t0 i32) (param $ts i32) (param $bytes i32)`,
+    `  (local $off i32) (local $p i32) (local $q i32) ${
+      v128Locals([...names, ...locals])
+    }`,
+    ...channelLoop("(local.get $bytes)", [...loads, ...body, ...stores]).map((
+      s,
+    ) => "  " + s),
+    ")",
+  ].join("\n");
+}
+
 /** The whole module's text. */
 export function winogradWat(): string {
   return [
@@ -346,6 +497,7 @@ export function winogradWat(): string {
       outputFunction(v),
       weightFunction(v),
     ]),
+    ...FILTER_GRAD_VARIANTS.flatMap((v) => [dyFunction(v), dwFunction(v)]),
     ")",
     "",
   ].join("\n");

@@ -1,0 +1,194 @@
+/**
+ * The filter gradient of a grid correlation (`winograd.ts`) by Winograd's
+ * algorithm: `dW[p, q] = Σ_{b,i,j} grid[b, i + p, j + q, :]ᵀ · dy[b, i, j, :]`
+ * for the `r²` taps. Over m×m tiles of dy, each tile's share is a
+ * correlation of the `α×α` input tile with the m×m dy tile, whose r×r
+ * outputs are the taps: F(r×r, m×m) (`wasm/winograd_wat.ts`'s
+ * `FILTER_GRAD_VARIANTS`). So `U = Bᵀ·d·B` (the forward input transform),
+ * `Y = G·dy·Gᵀ`, one product a transformed position summing over the tiles,
+ * `dV_ξ[k × co] = U_ξᵀ · Y_ξ`, and `dW = Aᵀ·dV·A`: `α²` multiplications a
+ * tile for `m²r²`, as in the forward pass.
+ *
+ * @module
+ */
+import type { Blas } from "./blas.ts";
+import { arenaSimd, inArena } from "./scratch_arena.ts";
+import {
+  FILTER_GRAD_VARIANTS,
+  type FilterGradVariant,
+  WINOGRAD_VARIANTS,
+} from "./wasm/winograd_wat.ts";
+import {
+  type GridCorrelation,
+  padded,
+  winogradInput,
+  winogradTile,
+  type WinogradTileOptions,
+} from "./winograd.ts";
+import { dyTile, filterOutput } from "./winograd_js.ts";
+
+export type { FilterGradVariant };
+
+/**
+ * The algorithm for the filter gradient of `c` (tiles over its `oh × ow`
+ * outputs, dy), or `undefined`: the forward pass's choice
+ * ({@linkcode winogradTile}, whose cost model counts the same products and
+ * transformed values) mapped to the variant with the same input transform.
+ */
+export function winogradFilterTile(
+  c: GridCorrelation,
+  options: WinogradTileOptions = {},
+): FilterGradVariant | undefined {
+  const forward = winogradTile(c, options);
+  return forward && FILTER_GRAD_VARIANTS.find((v) => v.input === forward.name);
+}
+
+/** The scratch buffers of one {@linkcode winogradFilterGrad} call. */
+export interface FilterGradScratch {
+  /** The summed products: `α²` blocks of `k·co`. */
+  dv: Float32Array;
+  /** The transformed input: `α²` blocks of `tiles·k`. */
+  u: Float32Array;
+  /** The transformed dy: `α²` blocks of `tiles·co`. */
+  y: Float32Array;
+  /** One zero-padded input tile (`α²·k`). */
+  tileIn: Float32Array;
+  /** One zero-padded dy tile (`m²·co`). */
+  tileDy: Float32Array;
+}
+
+/** The sizes (floats) of the {@linkcode FilterGradScratch} buffers, in its order. */
+export function winogradFilterScratchSizes(
+  c: GridCorrelation,
+  v: FilterGradVariant,
+): number[] {
+  const a2 = (v.m + v.r - 1) ** 2;
+  const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
+  return [
+    a2 * padded(c.k * c.co),
+    a2 * padded(tiles * c.k),
+    a2 * padded(tiles * c.co),
+    a2 * c.k,
+    v.m * v.m * c.co,
+  ];
+}
+
+/** The {@linkcode FilterGradScratch} of views in the order of {@linkcode winogradFilterScratchSizes}. */
+export function filterGradScratch(views: Float32Array[]): FilterGradScratch {
+  const [dv, u, y, tileIn, tileDy] = views;
+  return { dv, u, y, tileIn, tileDy };
+}
+
+/**
+ * The `r²` taps' gradients (`k × co` each, into `taps`) of the correlation
+ * `c` from its input `grid` and its output's gradient `dy` (laid out as its
+ * output: `outRows × outCols` pixels a batch entry, the `oh × ow` corner
+ * used). SIMD loops where the buffers lie in the scratch arena (the taps
+ * evenly spaced) and `k`, `co` are multiples of 4; else JavaScript loops.
+ */
+export function winogradFilterGrad(
+  blas: Blas,
+  c: GridCorrelation,
+  v: FilterGradVariant,
+  grid: Float32Array,
+  dy: Float32Array,
+  taps: Float32Array[],
+  scratch: FilterGradScratch,
+): void {
+  const forward = WINOGRAD_VARIANTS.find((f) => f.name === v.input);
+  if (forward === undefined || v.r !== c.r || taps.length !== c.r * c.r) {
+    throw new RangeError(
+      `winogradFilterGrad: a ${c.r}×${c.r} correlation with ${taps.length} taps cannot run F(${v.r}×${v.r}, ${v.m}×${v.m})`,
+    );
+  }
+  const a2 = (v.m + v.r - 1) ** 2;
+  const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
+  const kn = c.k * c.co;
+  const { dv, u, y } = scratch;
+  winogradInput(c, forward, grid, u, scratch.tileIn);
+  dyTransform(c, v, dy, scratch);
+  for (let xi = 0; xi < a2; xi++) {
+    blas.sgemm(
+      true,
+      false,
+      c.k,
+      c.co,
+      tiles,
+      1,
+      u.subarray(xi * padded(tiles * c.k)),
+      c.k,
+      y.subarray(xi * padded(tiles * c.co)),
+      c.co,
+      0,
+      dv.subarray(xi * padded(kn)),
+      c.co,
+    );
+  }
+  const t0 = taps[0].byteOffset;
+  const ts = taps.length > 1 ? taps[1].byteOffset - t0 : 0;
+  const simd = c.k % 4 === 0 && c.co % 4 === 0 &&
+      [dv, ...taps].every(inArena) &&
+      taps.every((t, i) => t.byteOffset === t0 + i * ts)
+    ? arenaSimd()
+    : null;
+  if (simd !== null) {
+    simd[`dw${v.name}`](dv.byteOffset, 4 * padded(kn), t0, ts, 4 * kn);
+  } else filterOutput(v, dv, padded(kn), taps, kn);
+}
+
+/** `Y_ξ[tile, :]` for every m×m tile of dy; tiles past `oh × ow` are zero-padded through `scratch.tileDy`. */
+function dyTransform(
+  c: GridCorrelation,
+  v: FilterGradVariant,
+  dy: Float32Array,
+  scratch: FilterGradScratch,
+): void {
+  const { m } = v;
+  const th = Math.ceil(c.oh / m);
+  const tw = Math.ceil(c.ow / m);
+  const co = c.co;
+  const tn = padded(c.n * th * tw * co);
+  const rowPitch = c.outCols * co;
+  const { y, tileDy } = scratch;
+  const js = dyTile(v);
+  const simd = co % 4 === 0 && [dy, y, tileDy].every(inArena)
+    ? arenaSimd()
+    : null;
+  const vec = simd === null ? null : simd[`dy${v.name}`];
+  const inside = Math.floor(c.ow / m);
+  let t = 0;
+  for (let b = 0; b < c.n; b++) {
+    for (let i = 0; i < th; i++) {
+      const r0 = i * m;
+      const rowBase = (b * c.outRows + r0) * rowPitch;
+      let j = 0;
+      if (r0 + m <= c.oh) {
+        if (vec !== null && inside > 0) {
+          const yo = y.byteOffset + 4 * t * co;
+          const src = dy.byteOffset + 4 * rowBase;
+          vec(src, 4 * rowPitch, 4 * co, inside, 4 * m * co, yo, 4 * tn);
+          t += inside;
+          j = inside;
+        } else {
+          for (; j < inside; j++, t++) {
+            js(dy, rowBase + j * m * co, rowPitch, co, y, t * co, tn);
+          }
+        }
+      }
+      for (; j < tw; j++, t++) {
+        const c0 = j * m;
+        tileDy.fill(0);
+        const rows = Math.min(m, c.oh - r0);
+        const len = Math.min(m, c.ow - c0) * co;
+        for (let p = 0; p < rows; p++) {
+          const src = rowBase + p * rowPitch + c0 * co;
+          tileDy.set(dy.subarray(src, src + len), p * m * co);
+        }
+        if (vec !== null) {
+          const yo = y.byteOffset + 4 * t * co;
+          vec(tileDy.byteOffset, 4 * m * co, 4 * co, 1, 0, yo, 4 * tn);
+        } else js(tileDy, 0, m * co, co, y, t * co, tn);
+      }
+    }
+  }
+}
