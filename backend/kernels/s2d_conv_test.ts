@@ -2,35 +2,18 @@ import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import {
   CONV_CASES,
-  type ConvCase,
   FEW_OUTPUT_CHANNEL_CASES,
   S2D_CASES,
 } from "./conv_cases.ts";
 import { convGeometry } from "./im2col.ts";
 import { fillRows, s2dGeometry, type S2dMode, setS2dMode } from "./s2d_conv.ts";
-import { assertWasmMatchesCpu, BLAS_AVAILABLE, randn } from "./test_util.ts";
+import {
+  allConvKernels,
+  assertWasmMatchesCpu,
+  BLAS_AVAILABLE,
+} from "./test_util.ts";
 
 tf.enableProdMode();
-
-/** Conv2D, FusedConv2D (bias), Conv2DBackpropInput and Conv2DBackpropFilter of a case. */
-function allKernels(c: ConvCase): tf.Tensor[] {
-  const x = randn(c.x, 1) as tf.Tensor4D;
-  const filter = randn(c.filter, 2) as tf.Tensor4D;
-  const bias = randn([c.filter[3]], 3) as tf.Tensor1D;
-  const y = tf.conv2d(x, filter, c.strides, c.pad);
-  const dy = randn(y.shape, 4) as tf.Tensor4D;
-  return [
-    y,
-    tf.fused.conv2d({ x, filter, strides: c.strides, pad: c.pad, bias }),
-    tf.conv2dTranspose(dy, filter, c.x, c.strides, c.pad),
-    tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      filterShape: c.filter,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor,
-  ];
-}
 
 async function withMode(mode: S2dMode, f: () => Promise<void>): Promise<void> {
   const was = setS2dMode(mode);
@@ -48,7 +31,7 @@ for (const c of [...S2D_CASES, ...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES]) {
     fn: () =>
       withMode(
         "always",
-        () => assertWasmMatchesCpu(() => allKernels(c), c.name),
+        () => assertWasmMatchesCpu(() => allConvKernels(c), c.name),
       ),
   });
 }
@@ -60,14 +43,17 @@ for (const c of S2D_CASES) {
     fn: () =>
       withMode(
         "off",
-        () => assertWasmMatchesCpu(() => allKernels(c), c.name),
+        () => assertWasmMatchesCpu(() => allConvKernels(c), c.name),
       ),
   });
   Deno.test({
     name: `space-to-depth convolutions (auto) wasm = cpu: ${c.name}`,
     ignore: !BLAS_AVAILABLE,
     fn: () =>
-      withMode("auto", () => assertWasmMatchesCpu(() => allKernels(c), c.name)),
+      withMode(
+        "auto",
+        () => assertWasmMatchesCpu(() => allConvKernels(c), c.name),
+      ),
   });
 }
 

@@ -165,3 +165,52 @@ export async function assertWasmMatchesCpu(
 export function randn(shape: number[], seed: number): tf.Tensor {
   return tf.randomNormal(shape, 0, 1, "float32", seed);
 }
+
+/** `size` deterministic values in [−1, 1) (a linear congruential sequence from `seed`). */
+export function uniformValues(size: number, seed: number): Float32Array {
+  const out = new Float32Array(size);
+  let s = seed >>> 0;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The shape and convolution attributes of a case, as `allConvKernels` takes them. */
+export interface ConvKernelCase {
+  /** Input shape. */
+  x: number[];
+  /** Filter shape. */
+  filter: number[];
+  /** Stride. */
+  strides: number | [number, number];
+  /** Padding. */
+  pad: "same" | "valid" | number | [
+    [number, number],
+    [number, number],
+    [number, number],
+    [number, number],
+  ];
+}
+
+/** Conv2D, FusedConv2D (bias), Conv2DBackpropInput and Conv2DBackpropFilter of a case, on random data. */
+export function allConvKernels(c: ConvKernelCase): tf.Tensor[] {
+  const x = randn(c.x, 1) as tf.Tensor4D;
+  const filter = randn(c.filter, 2) as tf.Tensor4D;
+  const bias = randn([c.filter[3]], 3) as tf.Tensor1D;
+  const pad = c.pad as "same";
+  const y = tf.conv2d(x, filter, c.strides, pad);
+  const dy = randn(y.shape, 4) as tf.Tensor4D;
+  return [
+    y,
+    tf.fused.conv2d({ x, filter, strides: c.strides, pad, bias }),
+    tf.conv2dTranspose(dy, filter, x.shape, c.strides, pad),
+    tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
+      strides: c.strides,
+      pad: c.pad,
+      dataFormat: "NHWC",
+      filterShape: c.filter,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  ];
+}

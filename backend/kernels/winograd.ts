@@ -335,58 +335,81 @@ export function winogradInput(
 ): void {
   const { m } = v;
   const a = v.m + v.r - 1;
-  const th = Math.ceil(c.oh / m);
-  const tw = Math.ceil(c.ow / m);
-  const tk = padded(c.n * th * tw * c.k);
+  const tk = padded(c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m) * c.k);
   const k = c.k;
   const rowPitch = c.cols * k;
   const js = inputTile(v);
-  const simd = c.k % 4 === 0 && [grid, u, tileIn].every(inArena)
+  const simd = k % 4 === 0 && [grid, u, tileIn].every(inArena)
     ? arenaSimd()
     : null;
   const vec = simd === null ? null : simd[`in${v.name}`];
-  // Tiles of a row inside the grid's columns.
-  const inside = c.cols >= a
-    ? Math.min(tw, Math.floor((c.cols - a) / m) + 1)
-    : 0;
+  const base = (b: number, r0: number) => (b * c.rows + r0) * rowPitch;
+  walkTiles(c, m, {
+    // Tiles of a row inside the grid.
+    inside: c.cols >= a ? Math.floor((c.cols - a) / m) + 1 : 0,
+    rowFits: (r0) => r0 + a <= c.rows,
+    interior(b, r0, t, count) {
+      if (vec !== null) {
+        const src = grid.byteOffset + 4 * base(b, r0);
+        const dst = u.byteOffset + 4 * t * k;
+        vec(src, 4 * rowPitch, 4 * k, count, 4 * m * k, dst, 4 * tk);
+      } else {
+        for (let j = 0; j < count; j++) {
+          js(grid, base(b, r0) + j * m * k, rowPitch, k, u, (t + j) * k, tk);
+        }
+      }
+    },
+    edge(b, r0, c0, t) {
+      tileIn.fill(0);
+      for (let p = 0; p < a && r0 + p < c.rows; p++) {
+        const len = Math.max(0, Math.min(a, c.cols - c0)) * k;
+        const src = base(b, r0) + p * rowPitch + c0 * k;
+        tileIn.set(grid.subarray(src, src + len), p * a * k);
+      }
+      if (vec !== null) {
+        const dst = u.byteOffset + 4 * t * k;
+        vec(tileIn.byteOffset, 4 * a * k, 4 * k, 1, 0, dst, 4 * tk);
+      } else js(tileIn, 0, a * k, k, u, t * k, tk);
+    },
+  });
+}
+
+/** How {@linkcode walkTiles} visits the tiles of one row. */
+export interface TileRowVisitor {
+  /** Leading tiles of a row that lie inside the data (the rest are edge tiles). */
+  inside: number;
+  /** Whether a tile row starting at `r0` lies inside the data (else all its tiles are edge tiles). */
+  rowFits(r0: number): boolean;
+  /** `count` inside tiles from tile index `t`, row `r0` of batch entry `b`. */
+  interior(b: number, r0: number, t: number, count: number): void;
+  /** One edge tile: tile index `t`, at row `r0`, column `c0`. */
+  edge(b: number, r0: number, c0: number, t: number): void;
+}
+
+/**
+ * Visits the m×m tiles of `c`'s outputs (row-major over batch, tile row,
+ * tile column; `t` counts them): a row's leading inside tiles at once, then
+ * its edge tiles one by one.
+ */
+export function walkTiles(
+  c: GridCorrelation,
+  m: number,
+  visit: TileRowVisitor,
+): void {
+  const th = Math.ceil(c.oh / m);
+  const tw = Math.ceil(c.ow / m);
+  const inside = Math.min(tw, visit.inside);
   let t = 0;
   for (let b = 0; b < c.n; b++) {
     for (let i = 0; i < th; i++) {
       const r0 = i * m;
-      const rowBase = (b * c.rows + r0) * rowPitch;
       let j = 0;
-      if (r0 + a <= c.rows) {
-        if (vec !== null && inside > 0) {
-          vec(
-            grid.byteOffset + 4 * rowBase,
-            4 * rowPitch,
-            4 * k,
-            inside,
-            4 * m * k,
-            u.byteOffset + 4 * t * k,
-            4 * tk,
-          );
-          t += inside;
-          j = inside;
-        } else {
-          for (; j < inside; j++, t++) {
-            js(grid, rowBase + j * m * k, rowPitch, k, u, t * k, tk);
-          }
-        }
+      if (inside > 0 && visit.rowFits(r0)) {
+        visit.interior(b, r0, t, inside);
+        t += inside;
+        j = inside;
       }
-      for (; j < tw; j++, t++) {
-        const c0 = j * m;
-        tileIn.fill(0);
-        for (let p = 0; p < a && r0 + p < c.rows; p++) {
-          const len = Math.max(0, Math.min(a, c.cols - c0)) * k;
-          const src = rowBase + p * rowPitch + c0 * k;
-          tileIn.set(grid.subarray(src, src + len), p * a * k);
-        }
-        if (vec !== null) {
-          const uo = u.byteOffset + 4 * t * k;
-          vec(tileIn.byteOffset, 4 * a * k, 4 * k, 1, 0, uo, 4 * tk);
-        } else js(tileIn, 0, a * k, k, u, t * k, tk);
-      }
+      for (; j < tw; j++, t++) visit.edge(b, r0, j * m, t);
     }
   }
 }
@@ -403,60 +426,55 @@ function outputTransform(
   out: Float32Array,
 ): void {
   const { m } = v;
-  const th = Math.ceil(c.oh / m);
-  const tw = Math.ceil(c.ow / m);
   const co = c.co;
-  const tn = padded(c.n * th * tw * co);
+  const tn = padded(c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m) * co);
   const rowPitch = c.outCols * co;
   const { mm, tileOut, bias } = scratch;
   const js = outputTile(v);
   const simd = simdFor(c, [mm, tileOut, bias, out]);
   const vec = simd === null ? null : simd[`out${v.name}`];
-  const inside = Math.floor(c.ow / m);
-  let t = 0;
-  for (let b = 0; b < c.n; b++) {
-    for (let i = 0; i < th; i++) {
-      const r0 = i * m;
-      const rowBase = (b * c.outRows + r0) * rowPitch;
-      let j = 0;
-      if (r0 + m <= c.oh) {
-        if (vec !== null && inside > 0) {
-          vec(
-            mm.byteOffset + 4 * t * co,
-            4 * tn,
-            4 * co,
-            inside,
-            out.byteOffset + 4 * rowBase,
-            4 * rowPitch,
-            4 * m * co,
-            bias.byteOffset,
-          );
-          t += inside;
-          j = inside;
-        } else {
-          for (; j < inside; j++, t++) {
-            js(mm, t * co, tn, co, bias, out, rowBase + j * m * co, rowPitch);
-          }
+  const base = (b: number, r0: number) => (b * c.outRows + r0) * rowPitch;
+  walkTiles(c, m, {
+    inside: Math.floor(c.ow / m),
+    rowFits: (r0) => r0 + m <= c.oh,
+    interior(b, r0, t, count) {
+      if (vec !== null) {
+        const src = mm.byteOffset + 4 * t * co;
+        const dst = out.byteOffset + 4 * base(b, r0);
+        const pitch = 4 * rowPitch;
+        vec(
+          src,
+          4 * tn,
+          4 * co,
+          count,
+          dst,
+          pitch,
+          4 * m * co,
+          bias.byteOffset,
+        );
+      } else {
+        for (let j = 0; j < count; j++) {
+          const dst = base(b, r0) + j * m * co;
+          js(mm, (t + j) * co, tn, co, bias, out, dst, rowPitch);
         }
       }
-      for (; j < tw; j++, t++) {
-        const c0 = j * m;
-        if (vec !== null) {
-          const mo = mm.byteOffset + 4 * t * co;
-          const to = tileOut.byteOffset;
-          vec(mo, 4 * tn, 4 * co, 1, to, 4 * m * co, 0, bias.byteOffset);
-        } else js(mm, t * co, tn, co, bias, tileOut, 0, m * co);
-        const rows = Math.min(m, c.oh - r0);
-        const len = Math.min(m, c.ow - c0) * co;
-        for (let p = 0; p < rows; p++) {
-          out.set(
-            tileOut.subarray(p * m * co, p * m * co + len),
-            rowBase + p * rowPitch + c0 * co,
-          );
-        }
+    },
+    edge(b, r0, c0, t) {
+      if (vec !== null) {
+        const mo = mm.byteOffset + 4 * t * co;
+        const to = tileOut.byteOffset;
+        vec(mo, 4 * tn, 4 * co, 1, to, 4 * m * co, 0, bias.byteOffset);
+      } else js(mm, t * co, tn, co, bias, tileOut, 0, m * co);
+      const rows = Math.min(m, c.oh - r0);
+      const len = Math.min(m, c.ow - c0) * co;
+      for (let p = 0; p < rows; p++) {
+        out.set(
+          tileOut.subarray(p * m * co, p * m * co + len),
+          base(b, r0) + p * rowPitch + c0 * co,
+        );
       }
-    }
-  }
+    },
+  });
 }
 
 /** Fills `row` with the bias, one value a channel (zeros without one). */

@@ -21,6 +21,7 @@ import {
 import {
   type GridCorrelation,
   padded,
+  walkTiles,
   winogradInput,
   winogradTile,
   type WinogradTileOptions,
@@ -144,10 +145,8 @@ function dyTransform(
   scratch: FilterGradScratch,
 ): void {
   const { m } = v;
-  const th = Math.ceil(c.oh / m);
-  const tw = Math.ceil(c.ow / m);
   const co = c.co;
-  const tn = padded(c.n * th * tw * co);
+  const tn = padded(c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m) * co);
   const rowPitch = c.outCols * co;
   const { y, tileDy } = scratch;
   const js = dyTile(v);
@@ -155,40 +154,33 @@ function dyTransform(
     ? arenaSimd()
     : null;
   const vec = simd === null ? null : simd[`dy${v.name}`];
-  const inside = Math.floor(c.ow / m);
-  let t = 0;
-  for (let b = 0; b < c.n; b++) {
-    for (let i = 0; i < th; i++) {
-      const r0 = i * m;
-      const rowBase = (b * c.outRows + r0) * rowPitch;
-      let j = 0;
-      if (r0 + m <= c.oh) {
-        if (vec !== null && inside > 0) {
-          const yo = y.byteOffset + 4 * t * co;
-          const src = dy.byteOffset + 4 * rowBase;
-          vec(src, 4 * rowPitch, 4 * co, inside, 4 * m * co, yo, 4 * tn);
-          t += inside;
-          j = inside;
-        } else {
-          for (; j < inside; j++, t++) {
-            js(dy, rowBase + j * m * co, rowPitch, co, y, t * co, tn);
-          }
+  const base = (b: number, r0: number) => (b * c.outRows + r0) * rowPitch;
+  walkTiles(c, m, {
+    inside: Math.floor(c.ow / m),
+    rowFits: (r0) => r0 + m <= c.oh,
+    interior(b, r0, t, count) {
+      if (vec !== null) {
+        const src = dy.byteOffset + 4 * base(b, r0);
+        const dst = y.byteOffset + 4 * t * co;
+        vec(src, 4 * rowPitch, 4 * co, count, 4 * m * co, dst, 4 * tn);
+      } else {
+        for (let j = 0; j < count; j++) {
+          js(dy, base(b, r0) + j * m * co, rowPitch, co, y, (t + j) * co, tn);
         }
       }
-      for (; j < tw; j++, t++) {
-        const c0 = j * m;
-        tileDy.fill(0);
-        const rows = Math.min(m, c.oh - r0);
-        const len = Math.min(m, c.ow - c0) * co;
-        for (let p = 0; p < rows; p++) {
-          const src = rowBase + p * rowPitch + c0 * co;
-          tileDy.set(dy.subarray(src, src + len), p * m * co);
-        }
-        if (vec !== null) {
-          const yo = y.byteOffset + 4 * t * co;
-          vec(tileDy.byteOffset, 4 * m * co, 4 * co, 1, 0, yo, 4 * tn);
-        } else js(tileDy, 0, m * co, co, y, t * co, tn);
+    },
+    edge(b, r0, c0, t) {
+      tileDy.fill(0);
+      const rows = Math.min(m, c.oh - r0);
+      const len = Math.min(m, c.ow - c0) * co;
+      for (let p = 0; p < rows; p++) {
+        const src = base(b, r0) + p * rowPitch + c0 * co;
+        tileDy.set(dy.subarray(src, src + len), p * m * co);
       }
-    }
-  }
+      if (vec !== null) {
+        const dst = y.byteOffset + 4 * t * co;
+        vec(tileDy.byteOffset, 4 * m * co, 4 * co, 1, 0, dst, 4 * tn);
+      } else js(tileDy, 0, m * co, co, y, t * co, tn);
+    },
+  });
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { loadBlas } from "./blas.ts";
 import { scratchViews } from "./scratch_arena.ts";
-import { BLAS_AVAILABLE } from "./test_util.ts";
+import { BLAS_AVAILABLE, uniformValues } from "./test_util.ts";
 import { FILTER_GRAD_VARIANTS } from "./wasm/winograd_wat.ts";
 import type { GridCorrelation } from "./winograd.ts";
 import {
@@ -10,17 +10,6 @@ import {
   winogradFilterGrad,
   winogradFilterScratchSizes,
 } from "./winograd_filter.ts";
-
-/** Deterministic values in [−1, 1). */
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** The taps' gradients by their definition, in float64. */
 function naive(
@@ -123,8 +112,8 @@ function check(
       ? scratchViews([...sizes, ...scratchSizes])
       : [...sizes, ...scratchSizes].map((n) => new Float32Array(n));
     const [grid, dy, out, ...rest] = views;
-    grid.set(values(gridSize, 3));
-    dy.set(values(dySize, 5));
+    grid.set(uniformValues(gridSize, 3));
+    dy.set(uniformValues(dySize, 5));
     const taps = Array.from(
       { length: r2 },
       (_, t) => out.subarray(t * kn, (t + 1) * kn),

@@ -68,25 +68,39 @@ function separable(
   }
 }
 
+/**
+ * A tile function applying `X·D·Xᵀ` (`X`: rows × `size`) to `size × size`
+ * tiles (pixel pitch = channels, row pitch `rp`), writing the `rows²`
+ * results a channel at `out[oo + ξ·stride + ch]`.
+ */
+function separableTile(
+  x: readonly (readonly number[])[],
+  size: number,
+): InputTile {
+  const rows = x.length;
+  const d = new Float64Array(size * size);
+  const t = new Float64Array(rows * size);
+  const o = new Float64Array(rows * rows);
+  return (g, base, rp, k, out, oo, stride) => {
+    for (let ch = 0; ch < k; ch++) {
+      for (let r = 0; r < size; r++) {
+        for (let c = 0; c < size; c++) {
+          d[r * size + c] = g[base + r * rp + c * k + ch];
+        }
+      }
+      separable(x, size, d, t, o);
+      for (let xi = 0; xi < rows * rows; xi++) {
+        out[oo + xi * stride + ch] = o[xi];
+      }
+    }
+  };
+}
+
 /** The input tile function of `v`. */
 export function inputTile(v: WinogradVariant): InputTile {
   if (v.name === "2") return inputTile2;
   if (v.name === "3") return inputTile3;
-  const a = v.m + v.r - 1;
-  const d = new Float64Array(a * a);
-  const t = new Float64Array(a * a);
-  const o = new Float64Array(a * a);
-  return (g, base, rp, k, u, uo, tk) => {
-    for (let ch = 0; ch < k; ch++) {
-      for (let r = 0; r < a; r++) {
-        for (let c = 0; c < a; c++) {
-          d[r * a + c] = g[base + r * rp + c * k + ch];
-        }
-      }
-      separable(v.bt, a, d, t, o);
-      for (let xi = 0; xi < a * a; xi++) u[uo + xi * tk + ch] = o[xi];
-    }
-  };
+  return separableTile(v.bt, v.m + v.r - 1);
 }
 
 /** The output tile function of `v`. */
@@ -150,32 +164,8 @@ export function weightTransform(
  * (pixel pitch `co`, row pitch `rp`) and writes `Y_ξ = (G·dy·Gᵀ)_ξ` at
  * `y[yo + ξ·tn …]` for `co` channels.
  */
-export function dyTile(
-  v: FilterGradVariant,
-): (
-  dy: Float32Array,
-  base: number,
-  rp: number,
-  co: number,
-  y: Float32Array,
-  yo: number,
-  tn: number,
-) => void {
-  const a = v.m + v.r - 1;
-  const d = new Float64Array(v.m * v.m);
-  const t = new Float64Array(a * v.m);
-  const o = new Float64Array(a * a);
-  return (dy, base, rp, co, y, yo, tn) => {
-    for (let ch = 0; ch < co; ch++) {
-      for (let r = 0; r < v.m; r++) {
-        for (let c = 0; c < v.m; c++) {
-          d[r * v.m + c] = dy[base + r * rp + c * co + ch];
-        }
-      }
-      separable(v.g, v.m, d, t, o);
-      for (let xi = 0; xi < a * a; xi++) y[yo + xi * tn + ch] = o[xi];
-    }
-  };
+export function dyTile(v: FilterGradVariant): InputTile {
+  return separableTile(v.g, v.m);
 }
 
 /**

@@ -3,7 +3,12 @@ import * as tf from "@tensorflow/tfjs";
 import { loadBlas } from "./blas.ts";
 import { type ConvCase, S2D_CASES } from "./conv_cases.ts";
 import { setS2dMode } from "./s2d_conv.ts";
-import { assertWasmMatchesCpu, BLAS_AVAILABLE, randn } from "./test_util.ts";
+import {
+  allConvKernels,
+  assertWasmMatchesCpu,
+  BLAS_AVAILABLE,
+  uniformValues,
+} from "./test_util.ts";
 import { scratchViews } from "./scratch_arena.ts";
 import { WINOGRAD_VARIANTS } from "./wasm/winograd_wat.ts";
 import {
@@ -19,17 +24,6 @@ import {
 } from "./winograd.ts";
 
 tf.enableProdMode();
-
-/** Deterministic values in [−1, 1). */
-function values(size: number, seed: number): Float32Array {
-  const out = new Float32Array(size);
-  let s = seed >>> 0;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
 
 /** The correlation by its definition, in float64. */
 function naive(
@@ -146,19 +140,19 @@ function checkCorrelation(
     const size = c.n * c.outRows * c.outCols * c.co;
     const kn = c.k * c.co;
     const r2 = c.r * c.r;
-    const bias = layout === "kn" ? values(c.co, 7) : null;
+    const bias = layout === "kn" ? uniformValues(c.co, 7) : null;
     // The taps as blocks of one array (evenly spaced: the SIMD filter transform).
     const sizes = [gridSize, r2 * kn, size];
     const views = arena
       ? scratchViews([...sizes, ...winogradScratchSizes(c, variant)])
       : sizes.map((n) => new Float32Array(n));
     const [grid, tapArray, out, ...rest] = views;
-    grid.set(values(gridSize, 1));
+    grid.set(uniformValues(gridSize, 1));
     const taps = Array.from(
       { length: r2 },
       (_, t) => tapArray.subarray(t * kn, (t + 1) * kn),
     );
-    taps.forEach((t, i) => t.set(values(kn, 10 + i)));
+    taps.forEach((t, i) => t.set(uniformValues(kn, 10 + i)));
     out.fill(NaN);
     const scratch = arena ? winogradScratch(rest) : undefined;
     const w = { taps, layout };
@@ -280,26 +274,6 @@ Deno.test("winogradTile: none on few tiles, m = 3 on pix2pix's large layers, F(2
   );
 });
 
-/** Conv2D, FusedConv2D (bias), Conv2DBackpropInput and Conv2DBackpropFilter of a case. */
-function winogradKernels(c: ConvCase): tf.Tensor[] {
-  const x = randn(c.x, 1) as tf.Tensor4D;
-  const filter = randn(c.filter, 2) as tf.Tensor4D;
-  const bias = randn([c.filter[3]], 3) as tf.Tensor1D;
-  const y = tf.conv2d(x, filter, c.strides, c.pad);
-  const dy = randn(y.shape, 4) as tf.Tensor4D;
-  return [
-    y,
-    tf.fused.conv2d({ x, filter, strides: c.strides, pad: c.pad, bias }),
-    tf.conv2dTranspose(dy, filter, c.x, c.strides, c.pad),
-    tf.engine().runKernel("Conv2DBackpropFilter", { x, dy }, {
-      strides: c.strides,
-      pad: c.pad,
-      dataFormat: "NHWC",
-      filterShape: c.filter,
-    } as unknown as tf.NamedAttrMap) as tf.Tensor,
-  ];
-}
-
 /** A case whose products have channels in fours (the SIMD transforms). */
 const FOURS: ConvCase = {
   name: "4x4 s2 same, batch 2, 14x18, 4 channels in, 8 out (SIMD transforms)",
@@ -337,7 +311,7 @@ for (const mode of ["f2", "f3"] as const) {
         const was = setWinogradMode(mode);
         const s2d = setS2dMode("always");
         try {
-          await assertWasmMatchesCpu(() => winogradKernels(c), c.name);
+          await assertWasmMatchesCpu(() => allConvKernels(c), c.name);
         } finally {
           setWinogradMode(was);
           setS2dMode(s2d);

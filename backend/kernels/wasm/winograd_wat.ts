@@ -279,14 +279,23 @@ function tileLoop(body: string[], advance: [string, string][]): string[] {
   ];
 }
 
-/** `in{name}`: the input transform (see the module doc). */
-function inputFunction(v: WinogradVariant): string {
-  const a = v.m + v.r - 1;
-  const { locals, body } = separable(v.bt, a);
+/**
+ * A function applying `X·D·Xᵀ` to `n` `size × size` tiles along a row
+ * (`(src, rp, k4, n, step, dst, stride)`: the tile at `src`, pixel pitch
+ * `k4`, row pitch `rp`, the next `step` further; result `ξ` of tile t at
+ * `dst + ξ·stride + t·k4`): `in{name}` with `Bᵀ`, `dy{name}` with `G`.
+ */
+function tileFunction(
+  exportName: string,
+  x: Matrix,
+  size: number,
+): string {
+  const rows = x.length;
+  const { locals, body } = separable(x, size);
   const loads: string[] = [];
   const tiles: string[] = [];
-  for (let r = 0; r < a; r++) {
-    for (let c = 0; c < a; c++) {
+  for (let r = 0; r < size; r++) {
+    for (let c = 0; c < size; c++) {
       loads.push(`d${r}_${c}`);
       const addr = c === 0
         ? "(local.get $p)"
@@ -295,11 +304,15 @@ function inputFunction(v: WinogradVariant): string {
     }
     tiles.push("(local.set $p (i32.add (local.get $p) (local.get $rp)))");
   }
-  const stores = ["(local.set $q (i32.add (local.get $u) (local.get $off)))"];
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < a; j++) {
+  const stores = [
+    "(local.set $q (i32.add (local.get $dst) (local.get $off)))",
+  ];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < rows; j++) {
       stores.push(`(v128.store (local.get $q) ${get(`o${i}_${j}`)})`);
-      stores.push("(local.set $q (i32.add (local.get $q) (local.get $tk)))");
+      stores.push(
+        "(local.set $q (i32.add (local.get $q) (local.get $stride)))",
+      );
     }
   }
   const inner = [
@@ -309,17 +322,22 @@ function inputFunction(v: WinogradVariant): string {
     ...stores,
   ];
   return [
-    `(func (export "in${v.name}") (param $src i32) (param $rp i32) (param $k4 i32) (param $n i32) (param $step i32) (param $u i32) (param $tk i32)`,
-    `  (local $off i32) (local $p i32) (local $q i32) ${offsetLocals(a)} ${
+    `(func (export "${exportName}") (param $src i32) (param $rp i32) (param $k4 i32) (param $n i32) (param $step i32) (param $dst i32) (param $stride i32)`,
+    `  (local $off i32) (local $p i32) (local $q i32) ${offsetLocals(size)} ${
       v128Locals([...loads, ...locals])
     }`,
-    ...offsetSets(a, "k4"),
+    ...offsetSets(size, "k4"),
     ...tileLoop(channelLoop("(local.get $k4)", inner), [
       ["src", "(local.get $step)"],
-      ["u", "(local.get $k4)"],
+      ["dst", "(local.get $k4)"],
     ]).map((s) => "  " + s),
     ")",
   ].join("\n");
+}
+
+/** `in{name}`: the input transform (see the module doc). */
+function inputFunction(v: WinogradVariant): string {
+  return tileFunction(`in${v.name}`, v.bt, v.m + v.r - 1);
 }
 
 /** `out{name}`: the output transform (see the module doc). */
@@ -408,45 +426,7 @@ function weightFunction(v: WinogradVariant): string {
  * `y + ξ·tn + t·co4`.
  */
 function dyFunction(v: FilterGradVariant): string {
-  const a = v.m + v.r - 1;
-  const { locals, body } = separable(v.g, v.m);
-  const loads: string[] = [];
-  const tiles: string[] = [];
-  for (let r = 0; r < v.m; r++) {
-    for (let c = 0; c < v.m; c++) {
-      loads.push(`d${r}_${c}`);
-      const addr = c === 0
-        ? "(local.get $p)"
-        : `(i32.add (local.get $p) (local.get $x${c}))`;
-      tiles.push(`(local.set $d${r}_${c} (v128.load ${addr}))`);
-    }
-    tiles.push("(local.set $p (i32.add (local.get $p) (local.get $rp)))");
-  }
-  const stores = ["(local.set $q (i32.add (local.get $y) (local.get $off)))"];
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < a; j++) {
-      stores.push(`(v128.store (local.get $q) ${get(`o${i}_${j}`)})`);
-      stores.push("(local.set $q (i32.add (local.get $q) (local.get $tn)))");
-    }
-  }
-  const inner = [
-    "(local.set $p (i32.add (local.get $src) (local.get $off)))",
-    ...tiles,
-    ...body,
-    ...stores,
-  ];
-  return [
-    `(func (export "dy${v.name}") (param $src i32) (param $rp i32) (param $co4 i32) (param $n i32) (param $step i32) (param $y i32) (param $tn i32)`,
-    `  (local $off i32) (local $p i32) (local $q i32) ${offsetLocals(v.m)} ${
-      v128Locals([...loads, ...locals])
-    }`,
-    ...offsetSets(v.m, "co4"),
-    ...tileLoop(channelLoop("(local.get $co4)", inner), [
-      ["src", "(local.get $step)"],
-      ["y", "(local.get $co4)"],
-    ]).map((s) => "  " + s),
-    ")",
-  ].join("\n");
+  return tileFunction(`dy${v.name}`, v.g, v.m);
 }
 
 /**
