@@ -30,7 +30,12 @@ import {
   WINOGRAD_VARIANTS,
   type WinogradVariant,
 } from "./wasm/winograd_wat.ts";
-import { inputTile, outputTile, weightTransform } from "./winograd_js.ts";
+import {
+  type InputTile,
+  inputTile,
+  outputTile,
+  weightTransform,
+} from "./winograd_js.ts";
 
 export type { WinogradVariant };
 
@@ -333,43 +338,89 @@ export function winogradInput(
   u: Float32Array,
   tileIn: Float32Array,
 ): void {
-  const { m } = v;
-  const a = v.m + v.r - 1;
-  const tk = padded(c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m) * c.k);
-  const k = c.k;
-  const rowPitch = c.cols * k;
-  const js = inputTile(v);
-  const simd = k % 4 === 0 && [grid, u, tileIn].every(inArena)
-    ? arenaSimd()
-    : null;
+  const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
+  const src: TileSource = {
+    data: grid,
+    rows: c.rows,
+    cols: c.cols,
+    validRows: c.rows,
+    validCols: c.cols,
+    channels: c.k,
+  };
+  const simd = arenaSimd();
   const vec = simd === null ? null : simd[`in${v.name}`];
-  const base = (b: number, r0: number) => (b * c.rows + r0) * rowPitch;
+  const dst = { data: u, stride: padded(tiles * c.k) };
+  transformTiles(c, v.m, v.m + v.r - 1, src, dst, tileIn, vec, inputTile(v));
+}
+
+/** Where {@linkcode transformTiles} reads its tiles. */
+export interface TileSource {
+  /** The pixels: `rows × cols` a batch entry, `channels` each. */
+  data: Float32Array;
+  /** Rows a batch entry. */
+  rows: number;
+  /** Columns (the row pitch in pixels). */
+  cols: number;
+  /** Rows that hold data (beyond: zeros). */
+  validRows: number;
+  /** Columns that hold data (beyond: zeros). */
+  validCols: number;
+  /** Channels a pixel. */
+  channels: number;
+}
+
+/**
+ * Transforms the `size × size` tiles at every m×m output tile of `c` from
+ * `src` into `dst` (result ξ of tile t at `ξ·stride + t·channels`) with the
+ * SIMD tile loop `vec` where every buffer lies in the scratch arena and the
+ * channels come in fours, else with `js`; tiles reaching past the valid
+ * data are first copied, zero-padded, into `tile` (`size²·channels`).
+ */
+export function transformTiles(
+  c: GridCorrelation,
+  m: number,
+  size: number,
+  src: TileSource,
+  dst: { data: Float32Array; stride: number },
+  tile: Float32Array,
+  vec: ((...args: number[]) => void) | null,
+  js: InputTile,
+): void {
+  const k = src.channels;
+  const rowPitch = src.cols * k;
+  const { data: out, stride } = dst;
+  const useSimd = vec !== null && k % 4 === 0 &&
+    [src.data, out, tile].every(inArena);
+  const base = (b: number, r0: number) => (b * src.rows + r0) * rowPitch;
   walkTiles(c, m, {
-    // Tiles of a row inside the grid.
-    inside: c.cols >= a ? Math.floor((c.cols - a) / m) + 1 : 0,
-    rowFits: (r0) => r0 + a <= c.rows,
+    inside: src.validCols >= size
+      ? Math.floor((src.validCols - size) / m) + 1
+      : 0,
+    rowFits: (r0) => r0 + size <= src.validRows,
     interior(b, r0, t, count) {
-      if (vec !== null) {
-        const src = grid.byteOffset + 4 * base(b, r0);
-        const dst = u.byteOffset + 4 * t * k;
-        vec(src, 4 * rowPitch, 4 * k, count, 4 * m * k, dst, 4 * tk);
+      if (useSimd) {
+        const from = src.data.byteOffset + 4 * base(b, r0);
+        const to = out.byteOffset + 4 * t * k;
+        vec!(from, 4 * rowPitch, 4 * k, count, 4 * m * k, to, 4 * stride);
       } else {
         for (let j = 0; j < count; j++) {
-          js(grid, base(b, r0) + j * m * k, rowPitch, k, u, (t + j) * k, tk);
+          const from = base(b, r0) + j * m * k;
+          js(src.data, from, rowPitch, k, out, (t + j) * k, stride);
         }
       }
     },
     edge(b, r0, c0, t) {
-      tileIn.fill(0);
-      for (let p = 0; p < a && r0 + p < c.rows; p++) {
-        const len = Math.max(0, Math.min(a, c.cols - c0)) * k;
-        const src = base(b, r0) + p * rowPitch + c0 * k;
-        tileIn.set(grid.subarray(src, src + len), p * a * k);
+      tile.fill(0);
+      const rows = Math.min(size, src.validRows - r0);
+      const len = Math.max(0, Math.min(size, src.validCols - c0)) * k;
+      for (let p = 0; p < rows; p++) {
+        const from = base(b, r0) + p * rowPitch + c0 * k;
+        tile.set(src.data.subarray(from, from + len), p * size * k);
       }
-      if (vec !== null) {
-        const dst = u.byteOffset + 4 * t * k;
-        vec(tileIn.byteOffset, 4 * a * k, 4 * k, 1, 0, dst, 4 * tk);
-      } else js(tileIn, 0, a * k, k, u, t * k, tk);
+      if (useSimd) {
+        const to = out.byteOffset + 4 * t * k;
+        vec!(tile.byteOffset, 4 * size * k, 4 * k, 1, 0, to, 4 * stride);
+      } else js(tile, 0, size * k, k, out, t * k, stride);
     },
   });
 }

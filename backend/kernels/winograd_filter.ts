@@ -21,7 +21,8 @@ import {
 import {
   type GridCorrelation,
   padded,
-  walkTiles,
+  type TileSource,
+  transformTiles,
   winogradInput,
   winogradTile,
   type WinogradTileOptions,
@@ -144,43 +145,17 @@ function dyTransform(
   dy: Float32Array,
   scratch: FilterGradScratch,
 ): void {
-  const { m } = v;
-  const co = c.co;
-  const tn = padded(c.n * Math.ceil(c.oh / m) * Math.ceil(c.ow / m) * co);
-  const rowPitch = c.outCols * co;
-  const { y, tileDy } = scratch;
-  const js = dyTile(v);
-  const simd = co % 4 === 0 && [dy, y, tileDy].every(inArena)
-    ? arenaSimd()
-    : null;
+  const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
+  const src: TileSource = {
+    data: dy,
+    rows: c.outRows,
+    cols: c.outCols,
+    validRows: c.oh,
+    validCols: c.ow,
+    channels: c.co,
+  };
+  const simd = arenaSimd();
   const vec = simd === null ? null : simd[`dy${v.name}`];
-  const base = (b: number, r0: number) => (b * c.outRows + r0) * rowPitch;
-  walkTiles(c, m, {
-    inside: Math.floor(c.ow / m),
-    rowFits: (r0) => r0 + m <= c.oh,
-    interior(b, r0, t, count) {
-      if (vec !== null) {
-        const src = dy.byteOffset + 4 * base(b, r0);
-        const dst = y.byteOffset + 4 * t * co;
-        vec(src, 4 * rowPitch, 4 * co, count, 4 * m * co, dst, 4 * tn);
-      } else {
-        for (let j = 0; j < count; j++) {
-          js(dy, base(b, r0) + j * m * co, rowPitch, co, y, (t + j) * co, tn);
-        }
-      }
-    },
-    edge(b, r0, c0, t) {
-      tileDy.fill(0);
-      const rows = Math.min(m, c.oh - r0);
-      const len = Math.min(m, c.ow - c0) * co;
-      for (let p = 0; p < rows; p++) {
-        const src = base(b, r0) + p * rowPitch + c0 * co;
-        tileDy.set(dy.subarray(src, src + len), p * m * co);
-      }
-      if (vec !== null) {
-        const dst = y.byteOffset + 4 * t * co;
-        vec(tileDy.byteOffset, 4 * m * co, 4 * co, 1, 0, dst, 4 * tn);
-      } else js(tileDy, 0, m * co, co, y, t * co, tn);
-    },
-  });
+  const dst = { data: scratch.y, stride: padded(tiles * c.co) };
+  transformTiles(c, v.m, v.m, src, dst, scratch.tileDy, vec, dyTile(v));
 }
