@@ -1,0 +1,115 @@
+import assert from "node:assert/strict";
+import * as tf from "@tensorflow/tfjs";
+import { probeGpu } from "../select_backend.ts";
+import { assertClose, randn, runOnBackend } from "./test_util.ts";
+import {
+  type ProductActivation,
+  registerColumns,
+  registerProduct,
+} from "./webgpu_register_product.ts";
+import type { WebGpuBackendLike } from "./webgpu_program.ts";
+
+tf.enableProdMode();
+
+const gpu = await probeGpu();
+
+/** One product: `m × k` by `k × n`, stored transposed or not, and its epilogue. */
+interface ProductCase {
+  m: number;
+  k: number;
+  n: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  bias: boolean;
+  activation: ProductActivation;
+}
+
+/** Odd sizes: one row / column / K, tails of the 16-row and 8 × 8-column tiles and of K's step of 4, both column widths. */
+const CASES: ProductCase[] = [
+  [1, 1, 1, false, false, false, "linear"],
+  [37, 13, 3, true, true, true, "relu"],
+  [17, 70, 65, false, true, true, "leakyrelu"],
+  [33, 9, 32, true, false, false, "linear"],
+  [64, 130, 129, false, false, true, "linear"],
+  [5, 257, 1, true, false, true, "leakyrelu"],
+  [200, 6, 96, false, true, false, "relu"],
+].map(([m, k, n, transposeA, transposeB, bias, activation]) => ({
+  m,
+  k,
+  n,
+  transposeA,
+  transposeB,
+  bias,
+  activation,
+} as ProductCase));
+
+const ALPHA = 0.3;
+
+/** The case's operands (seeded), as stored. */
+function operands(c: ProductCase): [tf.Tensor, tf.Tensor, tf.Tensor] {
+  return [
+    randn(c.transposeA ? [c.k, c.m] : [c.m, c.k], 1),
+    randn(c.transposeB ? [c.n, c.k] : [c.k, c.n], 2),
+    randn([c.n], 3),
+  ];
+}
+
+/** The case with tf ops (the cpu reference). */
+function reference(c: ProductCase): () => tf.Tensor[] {
+  return () => {
+    const [a, b, bias] = operands(c);
+    let y = tf.matMul(
+      a as tf.Tensor2D,
+      b as tf.Tensor2D,
+      c.transposeA,
+      c.transposeB,
+    );
+    if (c.bias) y = tf.add(y, bias);
+    if (c.activation === "relu") y = tf.relu(y);
+    if (c.activation === "leakyrelu") y = tf.leakyRelu(y, ALPHA);
+    return [y];
+  };
+}
+
+/** The case on {@linkcode registerProduct}. */
+function product(c: ProductCase): () => tf.Tensor[] {
+  return () => {
+    const [a, b, bias] = operands(c);
+    const backend = tf.backend() as unknown as WebGpuBackendLike;
+    const out = registerProduct(backend, a, b, c, {
+      transposeA: c.transposeA,
+      transposeB: c.transposeB,
+      bias: c.bias ? bias : null,
+      activation: c.activation,
+      alpha: ALPHA,
+    });
+    return [tf.engine().makeTensorFromTensorInfo(out)];
+  };
+}
+
+Deno.test("registerColumns: 4 columns an invocation up to 32 columns, else 8", () => {
+  assert.equal(registerColumns(1), 4);
+  assert.equal(registerColumns(32), 4);
+  assert.equal(registerColumns(33), 8);
+  assert.equal(registerColumns(512), 8);
+});
+
+Deno.test({
+  name:
+    "registerProduct: the WebGPU register-tiled product = tf ops on cpu to 1e-4 (transposes, bias, activations, odd sizes)",
+  ignore: gpu.adapter === null,
+  fn: async () => {
+    const { selectBackend } = await import("../select_backend.ts");
+    await selectBackend({ backend: "webgpu", log: null });
+    for (const c of CASES) {
+      const what = `${c.m}×${c.k}×${c.n} t${+c.transposeA}${+c
+        .transposeB} ${c.activation}${c.bias ? " + bias" : ""}`;
+      assertClose(
+        await runOnBackend("webgpu", product(c)),
+        await runOnBackend("cpu", reference(c)),
+        1e-4,
+        what,
+      );
+    }
+  },
+});
