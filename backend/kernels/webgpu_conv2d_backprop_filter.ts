@@ -261,8 +261,10 @@ let forcedFilterPath: FilterGradPath | undefined;
 
 /**
  * Forces one path (tests, benchmarks), or `undefined` for the default:
- * `direct` for `K` ≤ {@linkcode DIRECT_MAX_K}, else `registers` where
- * {@linkcode registerProductsEnabled}, else `matmul`.
+ * `registers` where {@linkcode registerProductsEnabled} (at a U-Net's
+ * innermost layers too: 16 rows an invocation load far less than the
+ * direct program), else `direct` for `K` ≤ {@linkcode DIRECT_MAX_K}, else
+ * `matmul`.
  */
 export function setFilterGradPath(path: FilterGradPath | undefined): void {
   forcedFilterPath = path;
@@ -344,10 +346,10 @@ export function conv2DBackpropFilterWebGpu(
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
   const path = forcedFilterPath ??
-    (k <= DIRECT_MAX_K
-      ? "direct"
-      : registerProductsEnabled()
+    (registerProductsEnabled()
       ? "registers"
+      : k <= DIRECT_MAX_K
+      ? "direct"
       : "matmul");
   if (path === "direct") {
     return backend.runWebGPUProgram(

@@ -29,7 +29,7 @@ import {
   type WebGpuProgram,
 } from "./webgpu_program.ts";
 
-/** Output rows an invocation (and a workgroup) computes. */
+/** Most output rows an invocation (and a workgroup) computes. */
 export const REGISTER_ROWS = 16;
 /** Invocations a workgroup: one llvmpipe SIMD vector. */
 const LANES = 8;
@@ -51,6 +51,17 @@ export interface RegisterProductOptions {
   activation?: ProductActivation;
   /** Leaky-relu's slope. @default 0.2 */
   alpha?: number;
+}
+
+/**
+ * Rows an invocation computes for `m` output rows: 16, or the power of two
+ * at or above `m` where that is fewer (each row costs loads of `A` whether
+ * it is in the output or not).
+ */
+export function registerRows(m: number): number {
+  let rows = 1;
+  while (rows < m && rows < REGISTER_ROWS) rows *= 2;
+  return rows;
 }
 
 /** Columns an invocation computes for `n` output columns. */
@@ -93,6 +104,7 @@ class RegisterProductProgram implements WebGpuProgram {
   variableNames: string[];
   uniforms = "M : i32, N : i32, K : i32, alpha : f32,";
   workgroupSize: [number, number, number] = [LANES, 1, 1];
+  private rows: number;
   private cols: number;
 
   constructor(
@@ -103,19 +115,20 @@ class RegisterProductProgram implements WebGpuProgram {
     },
   ) {
     this.outputShape = [m, n];
+    this.rows = registerRows(m);
     this.cols = registerColumns(n);
     this.variableNames = opts.bias ? ["A", "B", "bias"] : ["A", "B"];
-    this.shaderKey = `p2pRegisterProduct_${this.cols}_${+opts
+    this.shaderKey = `p2pRegisterProduct_${this.rows}_${this.cols}_${+opts
       .transposeA}${+opts.transposeB}_${+opts.bias}_${opts.activation}`;
     this.dispatch = [
       Math.ceil(n / (this.cols * LANES)),
-      Math.ceil(m / REGISTER_ROWS),
+      Math.ceil(m / this.rows),
       1,
     ];
   }
 
   getUserCode(): string {
-    const rows = [...Array(REGISTER_ROWS).keys()];
+    const rows = [...Array(this.rows).keys()];
     const cols = [...Array(this.cols).keys()];
     const { transposeA, transposeB } = this.opts;
     // Element (row r, k) of A and (k, column c) of B, as offsets: the row
@@ -142,7 +155,7 @@ class RegisterProductProgram implements WebGpuProgram {
     }`;
     return /* wgsl */ `
 fn main() {
-  let m0 = i32(workgroupId.y) * ${REGISTER_ROWS};
+  let m0 = i32(workgroupId.y) * ${this.rows};
   let n0 = i32(globalId.x) * ${this.cols};
   ${
       rows.map((i) =>

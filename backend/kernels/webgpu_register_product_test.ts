@@ -6,6 +6,7 @@ import {
   type ProductActivation,
   registerColumns,
   registerProduct,
+  registerRows,
 } from "./webgpu_register_product.ts";
 import type { WebGpuBackendLike } from "./webgpu_program.ts";
 
@@ -33,6 +34,8 @@ const CASES: ProductCase[] = [
   [64, 130, 129, false, false, true, "linear"],
   [5, 257, 1, true, false, true, "leakyrelu"],
   [200, 6, 96, false, true, false, "relu"],
+  [3, 40, 70, true, true, true, "linear"],
+  [6, 5, 9, false, false, false, "relu"],
 ].map(([m, k, n, transposeA, transposeB, bias, activation]) => ({
   m,
   k,
@@ -86,6 +89,20 @@ function product(c: ProductCase): () => tf.Tensor[] {
     return [tf.engine().makeTensorFromTensorInfo(out)];
   };
 }
+
+Deno.test("registerRows: the power of two at or above M, at most 16", () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 15, 16, 17, 225].map(registerRows), [
+    1,
+    2,
+    4,
+    4,
+    8,
+    16,
+    16,
+    16,
+    16,
+  ]);
+});
 
 Deno.test("registerColumns: 4 columns an invocation up to 32 columns, else 8", () => {
   assert.equal(registerColumns(1), 4);
