@@ -10,10 +10,12 @@
  * product loads each operand twice (global to workgroup memory, then
  * workgroup memory to registers) and an invocation's 4 × 4 outputs reuse
  * each loaded value 4 times. Here a workgroup is one SIMD vector of 8
- * invocations; each computes 16 rows × 8 columns (4 where `N` ≤ 32) of `C`
- * straight from global memory, so each loaded value of `A` serves 8
- * columns and each of `B` 16 rows: at the pix2pix layers 1.3–2× tfjs-webgpu's
- * product on llvmpipe. On a hardware GPU this shape (tiny workgroups, no
+ * invocations (along the columns, and along the rows too where `N` is
+ * narrow); each computes 16 rows (fewer where `M` < 16) × 8 columns (4
+ * where `N` ≤ 4) of `C` straight from global memory, so each loaded value
+ * of `A` serves 8 columns and each of `B` 16 rows: at the pix2pix layers
+ * 1.3–4× tfjs-webgpu's product on llvmpipe (a 128² training step there:
+ * 1.55 → 1.0 s). On a hardware GPU this shape (tiny workgroups, no
  * shared tiles) is the wrong one, so p2p uses it only on software adapters
  * ({@linkcode setRegisterProducts}).
  *
@@ -51,6 +53,11 @@ export interface RegisterProductOptions {
   activation?: ProductActivation;
   /** Leaky-relu's slope. @default 0.2 */
   alpha?: number;
+  /**
+   * Rows and columns an invocation computes (benchmarks).
+   * @default {@linkcode registerRows}, {@linkcode registerColumns}
+   */
+  tile?: { rows: number; cols: number };
 }
 
 /**
@@ -64,9 +71,21 @@ export function registerRows(m: number): number {
   return rows;
 }
 
-/** Columns an invocation computes for `n` output columns. */
+/** Columns an invocation computes for `n` output columns: 8, or 4 for at most 4. */
 export function registerColumns(n: number): number {
-  return n <= 4 * LANES ? 4 : 8;
+  return n <= 4 ? 4 : 8;
+}
+
+/**
+ * Invocations of a workgroup (8) along the columns for `n` output columns
+ * of `cols` an invocation: as many as the columns need, up to 8, a power of
+ * two; the rest of the 8 go along the rows (a 32-column output still keeps
+ * every SIMD lane busy).
+ */
+export function registerLanesX(n: number, cols: number): number {
+  let lanes = 1;
+  while (lanes * cols < n && lanes < LANES) lanes *= 2;
+  return lanes;
 }
 
 let enabled = false;
@@ -103,26 +122,31 @@ class RegisterProductProgram implements WebGpuProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   uniforms = "M : i32, N : i32, K : i32, alpha : f32,";
-  workgroupSize: [number, number, number] = [LANES, 1, 1];
+  workgroupSize: [number, number, number];
   private rows: number;
   private cols: number;
 
   constructor(
     m: number,
     n: number,
-    private opts: Required<Omit<RegisterProductOptions, "bias">> & {
+    private opts: Required<Omit<RegisterProductOptions, "bias" | "tile">> & {
       bias: boolean;
     },
+    tile?: { rows: number; cols: number },
   ) {
     this.outputShape = [m, n];
-    this.rows = registerRows(m);
-    this.cols = registerColumns(n);
+    this.rows = tile?.rows ?? registerRows(m);
+    this.cols = tile?.cols ?? registerColumns(n);
+    const lanesX = registerLanesX(n, this.cols);
+    const lanesY = LANES / lanesX;
+    this.workgroupSize = [lanesX, lanesY, 1];
     this.variableNames = opts.bias ? ["A", "B", "bias"] : ["A", "B"];
-    this.shaderKey = `p2pRegisterProduct_${this.rows}_${this.cols}_${+opts
-      .transposeA}${+opts.transposeB}_${+opts.bias}_${opts.activation}`;
+    this.shaderKey =
+      `p2pRegisterProduct_${this.rows}_${this.cols}_${lanesX}_${+opts
+        .transposeA}${+opts.transposeB}_${+opts.bias}_${opts.activation}`;
     this.dispatch = [
-      Math.ceil(n / (this.cols * LANES)),
-      Math.ceil(m / this.rows),
+      Math.ceil(n / (this.cols * lanesX)),
+      Math.ceil(m / (this.rows * lanesY)),
       1,
     ];
   }
@@ -155,7 +179,7 @@ class RegisterProductProgram implements WebGpuProgram {
     }`;
     return /* wgsl */ `
 fn main() {
-  let m0 = i32(workgroupId.y) * ${this.rows};
+  let m0 = i32(globalId.y) * ${this.rows};
   let n0 = i32(globalId.x) * ${this.cols};
   ${
       rows.map((i) =>
@@ -216,7 +240,7 @@ export function registerProduct(
     bias: bias != null,
     activation: options.activation ?? "linear",
     alpha: options.alpha ?? 0.2,
-  });
+  }, options.tile);
   return backend.runWebGPUProgram(
     program,
     bias != null ? [a, b, bias] : [a, b],

@@ -5,6 +5,7 @@ import { assertClose, randn, runOnBackend } from "./test_util.ts";
 import {
   type ProductActivation,
   registerColumns,
+  registerLanesX,
   registerProduct,
   registerRows,
 } from "./webgpu_register_product.ts";
@@ -25,7 +26,7 @@ interface ProductCase {
   activation: ProductActivation;
 }
 
-/** Odd sizes: one row / column / K, tails of the 16-row and 8 × 8-column tiles and of K's step of 4, both column widths. */
+/** Odd sizes: one row / column / K, tails of the 16-row and 8 × 8-column tiles and of K's step of 4, both column widths, lanes along rows and columns. */
 const CASES: ProductCase[] = [
   [1, 1, 1, false, false, false, "linear"],
   [37, 13, 3, true, true, true, "relu"],
@@ -36,6 +37,8 @@ const CASES: ProductCase[] = [
   [200, 6, 96, false, true, false, "relu"],
   [3, 40, 70, true, true, true, "linear"],
   [6, 5, 9, false, false, false, "relu"],
+  [70, 20, 32, false, true, true, "leakyrelu"],
+  [41, 7, 12, true, false, false, "linear"],
 ].map(([m, k, n, transposeA, transposeB, bias, activation]) => ({
   m,
   k,
@@ -104,11 +107,15 @@ Deno.test("registerRows: the power of two at or above M, at most 16", () => {
   ]);
 });
 
-Deno.test("registerColumns: 4 columns an invocation up to 32 columns, else 8", () => {
+Deno.test("registerColumns, registerLanesX: 8 columns an invocation (4 up to 4), lanes along the columns as they need", () => {
   assert.equal(registerColumns(1), 4);
-  assert.equal(registerColumns(32), 4);
-  assert.equal(registerColumns(33), 8);
+  assert.equal(registerColumns(4), 4);
+  assert.equal(registerColumns(5), 8);
   assert.equal(registerColumns(512), 8);
+  assert.equal(registerLanesX(1, 4), 1);
+  assert.equal(registerLanesX(32, 8), 4);
+  assert.equal(registerLanesX(33, 8), 8);
+  assert.equal(registerLanesX(4096, 8), 8);
 });
 
 Deno.test({
