@@ -8,6 +8,7 @@ import {
   registerLanesX,
   registerProduct,
   registerRows,
+  vec4Layout,
 } from "./webgpu_register_product.ts";
 import type { WebGpuBackendLike } from "./webgpu_program.ts";
 
@@ -39,6 +40,14 @@ const CASES: ProductCase[] = [
   [6, 5, 9, false, false, false, "relu"],
   [70, 20, 32, false, true, true, "leakyrelu"],
   [41, 7, 12, true, false, false, "linear"],
+  // vec4 along K (A's rows; B's columns, or B's K where transposed).
+  [37, 12, 20, false, false, true, "leakyrelu"],
+  [19, 64, 72, false, true, true, "relu"],
+  [3, 8, 4, false, true, false, "linear"],
+  // vec4 along M (A transposed, B not).
+  [20, 13, 12, true, false, true, "relu"],
+  [4, 1, 36, true, false, false, "leakyrelu"],
+  [72, 30, 64, true, false, false, "linear"],
 ].map(([m, k, n, transposeA, transposeB, bias, activation]) => ({
   m,
   k,
@@ -77,8 +86,8 @@ function reference(c: ProductCase): () => tf.Tensor[] {
   };
 }
 
-/** The case on {@linkcode registerProduct}. */
-function product(c: ProductCase): () => tf.Tensor[] {
+/** The case on {@linkcode registerProduct} (`scalar`: without `vec4` loads). */
+function product(c: ProductCase, scalar: boolean): () => tf.Tensor[] {
   return () => {
     const [a, b, bias] = operands(c);
     const backend = tf.backend() as unknown as WebGpuBackendLike;
@@ -88,6 +97,7 @@ function product(c: ProductCase): () => tf.Tensor[] {
       bias: c.bias ? bias : null,
       activation: c.activation,
       alpha: ALPHA,
+      scalar,
     });
     return [tf.engine().makeTensorFromTensorInfo(out)];
   };
@@ -118,22 +128,40 @@ Deno.test("registerColumns, registerLanesX: 8 columns an invocation (4 up to 4),
   assert.equal(registerLanesX(4096, 8), 8);
 });
 
+Deno.test("vec4Layout: along K for untransposed A, along M for transposed A and untransposed B, else none", () => {
+  assert.equal(vec4Layout(37, 20, 12, false, false), "alongK");
+  assert.equal(vec4Layout(37, 20, 12, false, true), "alongK");
+  assert.equal(vec4Layout(37, 20, 13, false, false), null);
+  assert.equal(vec4Layout(37, 21, 12, false, false), null);
+  assert.equal(vec4Layout(20, 12, 13, true, false), "alongM");
+  assert.equal(vec4Layout(21, 12, 13, true, false), null);
+  assert.equal(vec4Layout(20, 12, 16, true, true), null);
+});
+
 Deno.test({
   name:
-    "registerProduct: the WebGPU register-tiled product = tf ops on cpu to 1e-4 (transposes, bias, activations, odd sizes)",
+    "registerProduct: the WebGPU register-tiled product (scalar and vec4 loads) = tf ops on cpu to 1e-4 (transposes, bias, activations, odd sizes)",
   ignore: gpu.adapter === null,
   fn: async () => {
     const { selectBackend } = await import("../select_backend.ts");
     await selectBackend({ backend: "webgpu", log: null });
     for (const c of CASES) {
-      const what = `${c.m}×${c.k}×${c.n} t${+c.transposeA}${+c
-        .transposeB} ${c.activation}${c.bias ? " + bias" : ""}`;
-      assertClose(
-        await runOnBackend("webgpu", product(c)),
-        await runOnBackend("cpu", reference(c)),
-        1e-4,
-        what,
-      );
+      const expected = await runOnBackend("cpu", reference(c));
+      // vec4 first: a program that failed to build would leave its output
+      // buffer as the pool gave it, and the scalar run's is the same size.
+      for (const scalar of [false, true]) {
+        const layout = scalar
+          ? "scalar"
+          : vec4Layout(c.m, c.n, c.k, c.transposeA, c.transposeB) ?? "scalar";
+        const what = `${c.m}×${c.k}×${c.n} t${+c.transposeA}${+c
+          .transposeB} ${c.activation}${c.bias ? " + bias" : ""} [${layout}]`;
+        assertClose(
+          await runOnBackend("webgpu", product(c, scalar)),
+          expected,
+          1e-4,
+          what,
+        );
+      }
     }
   },
 });
