@@ -87,10 +87,12 @@ function convOf(c: ConvCase, v: Variant): () => tf.Tensor[] {
   };
 }
 
-Deno.test("convPath: registers past 4 pixels and channels where register products are on", () => {
+Deno.test("convPath: registers past 2 pixels and 4 channels where register products are on", () => {
   setRegisterProducts(true);
   try {
-    assert.equal(convPath(4, 256), "direct");
+    assert.equal(convPath(1, 256), "direct");
+    assert.equal(convPath(2, 256), "direct");
+    assert.equal(convPath(4, 256), "registers");
     assert.equal(convPath(196, 1), "direct");
     assert.equal(convPath(16, 256), "registers");
     assert.equal(convPath(225, 256), "registers");
