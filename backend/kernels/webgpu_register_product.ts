@@ -13,14 +13,16 @@
  * invocations (along the columns, and along the rows too where `N` is
  * narrow); each computes 16 rows (fewer where `M` < 16) × 8 columns (4
  * where `N` ≤ 4) of `C` straight from global memory, so each loaded value
- * of `A` serves 8 columns and each of `B` 16 rows: at the pix2pix layers
- * 1.3–4× tfjs-webgpu's product on llvmpipe (a 128² training step there:
- * 1.55 → 1.0 s). On a hardware GPU this shape (tiny workgroups, no
- * shared tiles) is the wrong one, so p2p uses it only on software adapters
- * ({@linkcode setRegisterProducts}).
+ * of `A` serves 8 columns and each of `B` 16 rows. Where the sizes allow
+ * ({@linkcode vec4Layout}), the operands are read as `vec4<f32>`: llvmpipe
+ * loads a `vec4` in one pass over the lanes. At the pix2pix layers on
+ * llvmpipe this is about 2–4× tfjs-webgpu's product (4× where it would
+ * transpose an operand first). On a hardware GPU this shape (tiny
+ * workgroups, no shared tiles) is the wrong one, so p2p uses it only on
+ * software adapters ({@linkcode setRegisterProducts}).
  *
- * Rows and columns past the edge are clamped on load (every load is a
- * scalar one, so `M`, `N` and `K` need no alignment) and skipped on store.
+ * Rows and columns past the edge are clamped on load and skipped on store;
+ * the scalar program needs no alignment of `M`, `N` or `K`.
  *
  * @module
  */
