@@ -281,8 +281,9 @@ export async function selectBackend(
       try {
         await startWebGpu(probe.adapter!);
         const fast = options.fastKernels ?? true;
-        if (fast) registerWebGpuKernels();
-        else unregisterWebGpuKernels();
+        if (fast) {
+          registerWebGpuKernels({ registerProducts: probe.software });
+        } else unregisterWebGpuKernels();
         choice = {
           backend: "webgpu",
           adapter: probe.description + (probe.software ? " (software)" : "") +

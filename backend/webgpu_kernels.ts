@@ -25,6 +25,10 @@
  *   ReLU's gradient as one element-wise program (`@p2p/layers` routes the
  *   `LeakyRelu` gradient to it) in place of three.
  *
+ * On software adapters (`registerProducts`) the convolutions' products run
+ * on `kernels/webgpu_register_product.ts`, a product without workgroup
+ * memory shaped for llvmpipe.
+ *
  * @module
  */
 import * as tf from "@tensorflow/tfjs";
@@ -35,6 +39,7 @@ import { batchNormTrainGradWebGpu } from "./kernels/webgpu_batch_norm_train_grad
 import { adamUpdateWebGpu } from "./kernels/webgpu_adam_update.ts";
 import { conv2DWebGpu } from "./kernels/webgpu_conv2d.ts";
 import { leakyReluGradWebGpu } from "./kernels/webgpu_leaky_relu_grad.ts";
+import { setRegisterProducts } from "./kernels/webgpu_register_product.ts";
 
 /** A p2p kernel function, given the stock kernel as its fallback. */
 type WithFallback = (
@@ -73,6 +78,16 @@ export interface WebGpuKernelsOptions {
    * @default false
    */
   backpropInput?: boolean;
+  /**
+   * Run the convolutions' matrix products (forward, filter and input
+   * gradients) on p2p's register-tiled product
+   * (`kernels/webgpu_register_product.ts`), built for software adapters
+   * such as llvmpipe (1.3–2× tfjs-webgpu's product there; its tiny
+   * workgroups would waste a hardware GPU). `selectBackend` turns it on for
+   * software adapters.
+   * @default false
+   */
+  registerProducts?: boolean;
 }
 
 /** Whether p2p's WebGPU kernels are registered now. */
@@ -99,6 +114,7 @@ export function registerWebGpuKernels(
   stock = new Map();
   const names = [...WEBGPU_KERNEL_NAMES];
   phases = options.backpropInput ?? false;
+  setRegisterProducts(options.registerProducts ?? false);
   for (const name of names) {
     const before = tf.getKernel(name, BACKEND) ?? undefined;
     stock.set(name, before);
@@ -122,4 +138,5 @@ export function unregisterWebGpuKernels(): void {
     if (config) tf.registerKernel(config);
   }
   stock = undefined;
+  setRegisterProducts(false);
 }

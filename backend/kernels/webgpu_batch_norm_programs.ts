@@ -16,8 +16,22 @@
  */
 import type { WebGpuProgram } from "./webgpu_program.ts";
 
-/** Invocations of one channel's reduction. */
+/** Most invocations of one channel's reduction. */
 const REDUCE_THREADS = 256;
+
+/**
+ * Invocations of one channel's reduction over `rows` rows: 256, or the
+ * power of two at or above `rows` (at least 8, llvmpipe's SIMD width) where
+ * that is fewer. Bit for bit the same sums: with at least as many
+ * invocations as rows, each holds at most one row and the others add
+ * zeros to the same tree. The deep layers of a U-Net (4 to 64 rows, 256
+ * to 512 channels) no longer run 256 invocations and 8 barriers a channel.
+ */
+export function reduceThreads(rows: number): number {
+  let threads = 8;
+  while (threads < rows && threads < REDUCE_THREADS) threads *= 2;
+  return threads;
+}
 /** Invocations per workgroup of the element-wise programs. */
 const ELEMENT_THREADS = 256;
 /** Most workgroups an element-wise program dispatches (a grid-stride loop covers the rest). */
@@ -51,7 +65,8 @@ const TERMS: Record<ChannelReduction, [string[], string, string]> = {
 
 /**
  * A per-channel reduction over `M` rows of `C` channels: output `[C]`;
- * uniforms `M`, `C`, `eps`.
+ * uniforms `M`, `C`, `eps`. `rows` (`M`) sizes the workgroup
+ * ({@linkcode reduceThreads}).
  */
 export class ChannelReduceProgram implements WebGpuProgram {
   outputShape: number[];
@@ -60,13 +75,16 @@ export class ChannelReduceProgram implements WebGpuProgram {
   dispatch: [number, number, number];
   variableNames: string[];
   uniforms = "M : i32, C : i32, eps : f32,";
-  workgroupSize: [number, number, number] = [REDUCE_THREADS, 1, 1];
+  workgroupSize: [number, number, number];
   private readonly what: ChannelReduction;
+  private readonly threads: number;
 
-  constructor(channels: number, what: ChannelReduction) {
+  constructor(channels: number, what: ChannelReduction, rows = Infinity) {
     this.outputShape = [channels];
     this.what = what;
-    this.shaderKey = `p2pBatchNormReduce_${what}`;
+    this.threads = reduceThreads(rows);
+    this.workgroupSize = [this.threads, 1, 1];
+    this.shaderKey = `p2pBatchNormReduce_${what}_${this.threads}`;
     this.variableNames = TERMS[what][0];
     this.dispatch = [channels, 1, 1];
   }
@@ -74,19 +92,19 @@ export class ChannelReduceProgram implements WebGpuProgram {
   getUserCode(): string {
     const [, term, finish] = TERMS[this.what];
     return /* wgsl */ `
-var<workgroup> sums : array<f32, ${REDUCE_THREADS}>;
+var<workgroup> sums : array<f32, ${this.threads}>;
 
 fn main(index : i32) {
   let c = i32(workgroupId.x);
   let t = i32(localIndex);
   var acc = 0.0;
-  for (var r = t; r < uniforms.M; r += ${REDUCE_THREADS}) {
+  for (var r = t; r < uniforms.M; r += ${this.threads}) {
     let i = r * uniforms.C + c;
     acc += ${term};
   }
   sums[t] = acc;
   workgroupBarrier();
-  for (var s = ${REDUCE_THREADS / 2}; s > 0; s = s >> 1) {
+  for (var s = ${this.threads / 2}; s > 0; s = s >> 1) {
     if (t < s) {
       sums[t] += sums[t + s];
     }

@@ -55,13 +55,13 @@ export function batchNormTrainWebGpu(
   }
   const reduce = reduceUniforms(rows, channels, eps);
   const mean = backend.runWebGPUProgram(
-    new ChannelReduceProgram(channels, "mean"),
+    new ChannelReduceProgram(channels, "mean", rows),
     [x],
     "float32",
     reduce,
   );
   const variance = backend.runWebGPUProgram(
-    new ChannelReduceProgram(channels, "variance"),
+    new ChannelReduceProgram(channels, "variance", rows),
     [x, mean],
     "float32",
     reduce,

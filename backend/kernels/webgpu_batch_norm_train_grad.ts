@@ -32,13 +32,13 @@ export function batchNormTrainGradWebGpu(
   const rows = x.shape.reduce((a, b) => a * b, 1) / channels;
   const reduce = reduceUniforms(rows, channels, eps);
   const dBeta = backend.runWebGPUProgram(
-    new ChannelReduceProgram(channels, "sum"),
+    new ChannelReduceProgram(channels, "sum", rows),
     [dy],
     "float32",
     reduce,
   );
   const dGamma = backend.runWebGPUProgram(
-    new ChannelReduceProgram(channels, "sumDyXhat"),
+    new ChannelReduceProgram(channels, "sumDyXhat", rows),
     [dy, x, mean, variance],
     "float32",
     reduce,

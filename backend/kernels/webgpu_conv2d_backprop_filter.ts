@@ -52,6 +52,10 @@ import {
   type WebGpuProgram,
 } from "./webgpu_program.ts";
 import { runPatches } from "./webgpu_patches.ts";
+import {
+  registerProduct,
+  registerProductsEnabled,
+} from "./webgpu_register_product.ts";
 
 export type { WebGpuBackendLike, WebGpuProgram } from "./webgpu_program.ts";
 
@@ -245,9 +249,10 @@ fn main(index : i32) {
 
 /**
  * How a filter gradient runs: p2p's tiled product, patches and tfjs-webgpu's
- * matrix product, or p2p's direct program (short `K`).
+ * matrix product, patches and p2p's register-tiled product (software
+ * adapters), or p2p's direct program (short `K`).
  */
-export type FilterGradPath = "tiled" | "matmul" | "direct";
+export type FilterGradPath = "tiled" | "matmul" | "direct" | "registers";
 
 /** Most `K` (output pixels of the batch) the direct program takes by default. */
 export const DIRECT_MAX_K = 4;
@@ -256,7 +261,10 @@ let forcedFilterPath: FilterGradPath | undefined;
 
 /**
  * Forces one path (tests, benchmarks), or `undefined` for the default:
- * `direct` for `K` ≤ {@linkcode DIRECT_MAX_K}, else `matmul`.
+ * `registers` where {@linkcode registerProductsEnabled} (at a U-Net's
+ * innermost layers too: 16 rows an invocation load far less than the
+ * direct program), else `direct` for `K` ≤ {@linkcode DIRECT_MAX_K}, else
+ * `matmul`.
  */
 export function setFilterGradPath(path: FilterGradPath | undefined): void {
   forcedFilterPath = path;
@@ -337,7 +345,12 @@ export function conv2DBackpropFilterWebGpu(
   const m = info.filterHeight * info.filterWidth * info.inChannels;
   const n = info.outChannels;
   const k = info.batchSize * info.outHeight * info.outWidth;
-  const path = forcedFilterPath ?? (k <= DIRECT_MAX_K ? "direct" : "matmul");
+  const path = forcedFilterPath ??
+    (registerProductsEnabled()
+      ? "registers"
+      : k <= DIRECT_MAX_K
+      ? "direct"
+      : "matmul");
   if (path === "direct") {
     return backend.runWebGPUProgram(
       new DirectFilterGradProgram([...filterShape], m, n),
@@ -351,6 +364,7 @@ export function conv2DBackpropFilterWebGpu(
       ].map(int32Uniform),
     );
   }
+  if (path === "registers") return registerFilterGrad(backend, x, dy, info);
   const matMul = getKernel("BatchMatMul", "webgpu");
   if (path === "matmul" && matMul) {
     return patchesFilterGrad(backend, x, dy, info, matMul);
@@ -373,6 +387,23 @@ function patchesFilterGrad(
     backend: backend as unknown as tf.KernelBackend,
     attrs: { transposeA: true, transposeB: false },
   }) as tf.TensorInfo;
+  backend.disposeData(patches.dataId);
+  return { ...product, shape: [...info.filterShape] };
+}
+
+/** `dW = patches(x)ᵀ · dy` on p2p's register-tiled product. */
+function registerFilterGrad(
+  backend: WebGpuBackendLike,
+  x: tf.TensorInfo,
+  dy: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const patches = runPatches(backend, x, info);
+  const product = registerProduct(backend, patches, dy, {
+    m: info.filterHeight * info.filterWidth * info.inChannels,
+    n: info.outChannels,
+    k: info.batchSize * info.outHeight * info.outWidth,
+  }, { transposeA: true });
   backend.disposeData(patches.dataId);
   return { ...product, shape: [...info.filterShape] };
 }

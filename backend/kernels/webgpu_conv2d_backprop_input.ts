@@ -46,6 +46,10 @@ import {
   type WebGpuBackendLike,
   type WebGpuProgram,
 } from "./webgpu_program.ts";
+import {
+  registerProduct,
+  registerProductsEnabled,
+} from "./webgpu_register_product.ts";
 
 class InputGradProgram implements WebGpuProgram {
   outputShape: number[];
@@ -280,7 +284,7 @@ fn main(index : i32) {
 }
 
 /** How an input gradient runs: p2p's per-phase tiled products, columns and tfjs-webgpu's matrix product, or tfjs-webgpu's kernel. */
-export type InputGradPath = "phases" | "matmul" | "stock";
+export type InputGradPath = "phases" | "matmul" | "registers" | "stock";
 
 /**
  * The path for an input gradient from `outPixels` output pixels (batch
@@ -289,7 +293,11 @@ export type InputGradPath = "phases" | "matmul" | "stock";
  * col2im, as fast as the stock kernel to 4× faster on llvmpipe at every pix2pix
  * layer past the innermost two (at most 16 output pixels, where the stock
  * kernel is faster) and with 4 channels or more (a PatchGAN's last layer
- * has one); else the stock kernel.
+ * has one); else the stock kernel. Where
+ * {@linkcode registerProductsEnabled} (software adapters), the columns run
+ * on p2p's register-tiled product at every shape (`registers`: `dy · Wᵀ`
+ * without a transpose pass; it has no tiles to fill, so few pixels or
+ * channels cost it nothing extra).
  */
 export function inputGradPath(
   outPixels: number,
@@ -297,6 +305,7 @@ export function inputGradPath(
   phases: boolean,
 ): InputGradPath {
   if (phases) return "phases";
+  if (registerProductsEnabled()) return "registers";
   return outPixels > 16 && outC >= 4 ? "matmul" : "stock";
 }
 
@@ -367,12 +376,32 @@ export function conv2DBackpropInputWebGpu(
   if (path === "stock" && fallback) {
     return runFallback(fallback, args);
   }
+  if (path === "registers") return registerInputGrad(backend, dy, filter, info);
   const matMul = getKernel("BatchMatMul", "webgpu");
   const transpose = getKernel("Transpose", "webgpu");
   if (path === "matmul" && matMul && transpose) {
     return columnsInputGrad(backend, dy, filter, info, { matMul, transpose });
   }
   return phasesInputGrad(backend, dy, filter, info);
+}
+
+/** The columns `dy · Wᵀ` on p2p's register-tiled product, summed into `dx` by the col2im program. */
+function registerInputGrad(
+  backend: WebGpuBackendLike,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+): tf.TensorInfo {
+  const outPixels = info.batchSize * info.outHeight * info.outWidth;
+  const width = info.filterHeight * info.filterWidth * info.inChannels;
+  const cols = registerProduct(backend, dy, filter, {
+    m: outPixels,
+    n: width,
+    k: info.outChannels,
+  }, { transposeB: true });
+  const out = col2Im(backend, cols, info, false, outPixels);
+  backend.disposeData(cols.dataId);
+  return out;
 }
 
 /**
@@ -387,7 +416,6 @@ function columnsInputGrad(
   kernels: { matMul: tf.KernelConfig; transpose: tf.KernelConfig },
 ): tf.TensorInfo {
   const { matMul, transpose } = kernels;
-  const inputShape = info.inShape;
   const outPixels = info.batchSize * info.outHeight * info.outWidth;
   const width = info.filterHeight * info.filterWidth * info.inChannels;
   const kb = backend as unknown as tf.KernelBackend;
@@ -425,8 +453,24 @@ function columnsInputGrad(
     attrs: { transposeA: false, transposeB: false },
   }) as tf.TensorInfo;
   backend.disposeData(t.dataId);
-  const out = backend.runWebGPUProgram(
-    new Col2ImProgram([...inputShape], transposed),
+  const out = col2Im(backend, cols, info, transposed, stride);
+  backend.disposeData(cols.dataId);
+  return out;
+}
+
+/**
+ * Sums the columns `cols` (`[pixels, width]`, or `[width, stride]` where
+ * `transposed`) into `dx`.
+ */
+function col2Im(
+  backend: WebGpuBackendLike,
+  cols: tf.TensorInfo,
+  info: backend_util.Conv2DInfo,
+  transposed: boolean,
+  stride: number,
+): tf.TensorInfo {
+  return backend.runWebGPUProgram(
+    new Col2ImProgram([...info.inShape], transposed),
     [cols],
     "float32",
     [
@@ -444,8 +488,6 @@ function columnsInputGrad(
       stride,
     ].map(int32Uniform),
   );
-  backend.disposeData(cols.dataId);
-  return out;
 }
 
 /** One tiled product a sub-pixel phase. */

@@ -14,6 +14,7 @@ import {
   convSplitK,
   setConvPath,
 } from "./webgpu_conv2d.ts";
+import { setRegisterProducts } from "./webgpu_register_product.ts";
 
 tf.enableProdMode();
 
@@ -86,6 +87,20 @@ function convOf(c: ConvCase, v: Variant): () => tf.Tensor[] {
   };
 }
 
+Deno.test("convPath: registers past 2 pixels and 4 channels where register products are on", () => {
+  setRegisterProducts(true);
+  try {
+    assert.equal(convPath(1, 256), "direct");
+    assert.equal(convPath(2, 256), "direct");
+    assert.equal(convPath(4, 256), "registers");
+    assert.equal(convPath(196, 1), "direct");
+    assert.equal(convPath(16, 256), "registers");
+    assert.equal(convPath(225, 256), "registers");
+  } finally {
+    setRegisterProducts(false);
+  }
+});
+
 Deno.test("convPath: direct for ≤ 4 pixels or channels, tiled to 16 pixels, else stock", () => {
   assert.equal(convPath(1, 256), "direct");
   assert.equal(convPath(196, 1), "direct");
@@ -98,7 +113,7 @@ Deno.test("convPath: direct for ≤ 4 pixels or channels, tiled to 16 pixels, el
 
 Deno.test({
   name:
-    "Conv2D and FusedConv2D: p2p WebGPU kernels (direct, tiled, matmul, routed) = cpu to 1e-4 on odd shapes",
+    "Conv2D and FusedConv2D: p2p WebGPU kernels (direct, tiled, matmul, registers, routed) = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await useWebGpuKernels();
@@ -108,13 +123,18 @@ Deno.test({
         "tiled",
         undefined,
         "matmul",
+        "registers",
       ];
       for (const c of [...CONV_CASES, ...CASES]) {
         for (const [i, v] of VARIANTS.entries()) {
           const expected = await runOnBackend("cpu", convOf(c, v));
-          // Every path on one variant each, every variant on the routed path.
+          // Every variant on the routed and register-tiled paths, every
+          // other path on one variant each.
           for (const path of paths) {
-            if (path !== paths[i % paths.length] && path !== undefined) {
+            if (
+              path !== paths[i % paths.length] && path !== undefined &&
+              path !== "registers"
+            ) {
               continue;
             }
             setConvPath(path);

@@ -18,6 +18,7 @@ import {
   setInputGradPath,
 } from "./webgpu_conv2d_backprop_input.ts";
 import { webGpuKernelsRegistered } from "../webgpu_kernels.ts";
+import { setRegisterProducts } from "./webgpu_register_product.ts";
 
 tf.enableProdMode();
 
@@ -116,11 +117,19 @@ Deno.test("inputGradPath: matmul past 16 output pixels and 3 channels, phases on
   assert.equal(inputGradPath(16, 512, false), "stock");
   assert.equal(inputGradPath(196, 1, false), "stock");
   assert.equal(inputGradPath(64 * 64, 64, true), "phases");
+  setRegisterProducts(true);
+  try {
+    assert.equal(inputGradPath(16, 512, false), "registers");
+    assert.equal(inputGradPath(196, 1, false), "registers");
+    assert.equal(inputGradPath(64 * 64, 64, true), "phases");
+  } finally {
+    setRegisterProducts(false);
+  }
 });
 
 Deno.test({
   name:
-    "Conv2DBackpropFilter (matmul, tiled, direct) and Conv2DBackpropInput (phases, matmul): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
+    "Conv2DBackpropFilter (matmul, tiled, direct, registers) and Conv2DBackpropInput (phases, matmul, registers): p2p WebGPU kernels = cpu to 1e-4 on odd shapes",
   ignore: gpu.adapter === null,
   fn: async () => {
     await useWebGpuKernels({ backpropInput: true });
@@ -132,7 +141,9 @@ Deno.test({
       const c of [...CONV_CASES, ...FEW_OUTPUT_CHANNEL_CASES, ...WEBGPU_CASES]
     ) {
       const expected = await runOnBackend("cpu", dwOf(c));
-      for (const path of ["matmul", "tiled", "direct"] as const) {
+      for (
+        const path of ["matmul", "tiled", "direct", "registers"] as const
+      ) {
         setFilterGradPath(path);
         try {
           const actual = await runOnBackend("webgpu", dwOf(c));
@@ -142,7 +153,7 @@ Deno.test({
         }
       }
       const expectedX = await runOnBackend("cpu", dxOf(c));
-      for (const path of ["phases", "matmul"] as const) {
+      for (const path of ["phases", "matmul", "registers"] as const) {
         setInputGradPath(path);
         try {
           const actualX = await runOnBackend("webgpu", dxOf(c));
