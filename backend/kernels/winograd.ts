@@ -11,10 +11,10 @@
  * transformed positions are `α²` independent products
  * `M_ξ[tiles × N] = U_ξ[tiles × K] · V_ξ[K × N]` on the BLAS, and
  * `Y = Aᵀ·M·A` gives the tile: `α²` multiplications for `m²r²`, 1.78× fewer
- * for F(2×2, 2×2), 2.25× for F(3×3, 2×2), 2.56× for F(2×2, 4×4). The 2×2
- * algorithms' coefficients are 0, ±1 and ±½ (exact in floating point); the
- * 4×4 one's include ⅙ and 2, so its results differ from a direct
- * correlation by a few more roundings (~1e-6 relative).
+ * for F(2×2, 2×2), 2.25× for F(3×3, 2×2), 2.56× for F(4×4, 2×2) and
+ * F(2×2, 4×4). The coefficients of the first two are 0, ±1 and ±½ (exact in
+ * floating point); the others' include ⅙, 2 and 8, so their results differ
+ * from a direct correlation by a few more roundings (~1e-6 relative).
  *
  * The transforms run as WebAssembly SIMD loops (`wasm/winograd_wat.ts`)
  * where the buffers lie in the scratch arena (`scratch_arena.ts`), else as
@@ -101,17 +101,18 @@ export interface WinogradTileOptions {
 
 /**
  * When Winograd runs: where it is cheaper (`"auto"`), always (`"f2"`:
- * 2×2 output tiles, `"f3"`: 3×3 ones where the filter is 2×2), or never.
+ * 2×2 output tiles, `"f3"` / `"f4"`: 3×3 / 4×4 ones where the filter is
+ * 2×2), or never.
  */
-export type WinogradMode = "auto" | "f2" | "f3" | "off";
+export type WinogradMode = "auto" | "f2" | "f3" | "f4" | "off";
 
 let mode: WinogradMode = "auto";
 
 /** Sets when Winograd runs (for tests and benchmarks); returns the previous mode. */
 export function setWinogradMode(next: WinogradMode): WinogradMode {
-  if (!["auto", "f2", "f3", "off"].includes(next)) {
+  if (!["auto", "f2", "f3", "f4", "off"].includes(next)) {
     throw new RangeError(
-      `setWinogradMode: expected "auto", "f2", "f3" or "off", received ${
+      `setWinogradMode: expected "auto", "f2", "f3", "f4" or "off", received ${
         JSON.stringify(next)
       }`,
     );
@@ -153,8 +154,8 @@ export function winogradTile(
   const variants = variantsFor(c.r);
   if (mode === "off" || variants.length === 0) return undefined;
   if (mode !== "auto") {
-    return variants.find((v) => v.m === (mode === "f3" ? 3 : 2)) ??
-      variants[0];
+    const m = Number(mode.slice(1));
+    return variants.find((v) => v.m === m) ?? variants[0];
   }
   const threads = Math.max(1, options.threads ?? 1);
   const kn = c.k * c.co;
