@@ -5,7 +5,8 @@
  * and `Select` most); pix2pix calls them on every encoder and discriminator
  * activation, forwards and backwards:
  *
- * - `LeakyRelu` on float32: `x < 0 ? α·x : x`;
+ * - `LeakyRelu` on float32: `x < 0 ? α·x : x` (four at a time in
+ *   WebAssembly SIMD, `wasm/leaky_relu.wat`, bit-identical);
  * - `Greater` of float32 tensors of the same shape, or against a scalar
  *   (LeakyRelu's gradient compares with 0);
  * - `Select` with a bool condition of the same shape as its float32 or int32
@@ -20,6 +21,19 @@
  * @module
  */
 import type { DirectKernel, TensorInfo, WasmBackendLike } from "./wasm_heap.ts";
+import { heapSimdModule } from "./heap_simd_module.ts";
+import {
+  LEAKY_RELU_WASM,
+  LEAKY_RELU_WASM_SHARED,
+} from "./wasm/leaky_relu_wasm.ts";
+
+/** `wasm/leaky_relu.wat`'s loop on a backend's heap (byte offsets; `n` a multiple of 4), or `null`. */
+const leakyReluLoop = heapSimdModule(
+  LEAKY_RELU_WASM,
+  LEAKY_RELU_WASM_SHARED,
+  (e) =>
+    e.leaky_relu as (x: number, y: number, n: number, alpha: number) => void,
+);
 
 type Args = {
   inputs: Record<string, TensorInfo>;
@@ -54,7 +68,11 @@ export function leakyReluFast(args: Args, fallback: DirectKernel): TensorInfo {
   // (halving and doubling are exact); only ±∞ and NaN give NaN, and are
   // redone (a branch that is almost never taken).
   const h = 0.5 * alpha;
-  for (let i = 0; i < n; i++) {
+  // Four at a time in WebAssembly SIMD where it loads (the same bits).
+  const loop = leakyReluLoop(backend);
+  const simd = loop === null ? 0 : n - (n % 4);
+  if (simd > 0) loop!(xv.byteOffset, ov.byteOffset, simd, alpha);
+  for (let i = simd; i < n; i++) {
     const v = xv[i];
     const m = Math.abs(v);
     let r = (v + m) * 0.5 + (v - m) * h;

@@ -87,3 +87,15 @@ Deno.test("Tanh wasm: NaN stays NaN, ±0 keeps its sign, ±∞ is ±1", async ()
   assert.ok(Object.is(negZero, -0) && Object.is(zero, 0));
   assert.deepEqual([inf, negInf], [1, -1]);
 });
+
+Deno.test("LeakyRelu wasm (SIMD four at a time, a JavaScript tail) is bit-identical to cpu", async () => {
+  const f = () => [
+    tf.leakyRelu(tf.randomNormal([3, 7, 5, 9], 0, 10, "float32", 7), 0.2),
+    tf.leakyRelu(tf.randomNormal([1001], 0, 1e-3, "float32", 8), 0.01),
+  ];
+  const expected = await runOn("cpu", f);
+  const actual = await runOn("xnnpack", f);
+  actual.values.forEach((a, i) => {
+    assert.deepEqual(Array.from(a), Array.from(expected.values[i]));
+  });
+});
