@@ -10,8 +10,9 @@
  *   `BatchMatMul` as `sgemm`.
  * - Data movement without needless copies: `Identity` (shares memory),
  *   `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes;
- *   `LeakyRelu` and its gradient's `Greater` / `Select`, and `Tanh`, as loops
- *   on the heap; and `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
+ *   `LeakyRelu`, its gradient (`P2pLeakyReluGrad`, and tfjs's `Greater` /
+ *   `Select` where that runs), and `Tanh`, as loops on the heap; and
+ *   `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
  *   optimizer; `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`, training-mode
  *   batch normalisation and its gradient in two passes each (`@p2p/layers`'
  *   BatchNormalization runs them).
@@ -39,6 +40,7 @@ import { greaterConfig } from "./kernels/wasm/greater.ts";
 import { identityConfig } from "./kernels/wasm/identity.ts";
 import { leakyReluConfig } from "./kernels/wasm/leaky_relu.ts";
 import { tanhConfig } from "./kernels/wasm/tanh.ts";
+import { leakyReluGradConfig } from "./kernels/wasm/leaky_relu_grad.ts";
 import { meanConfig } from "./kernels/wasm/mean.ts";
 import { selectConfig } from "./kernels/wasm/select.ts";
 import { sliceConfig } from "./kernels/wasm/slice.ts";
@@ -70,7 +72,8 @@ export interface FastWasmKernelsOptions {
   /**
    * Replace the data-movement and element-wise kernels too (`Identity`,
    * `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes,
-   * `LeakyRelu`, `Tanh`, `Greater`, `Select`); `false` keeps tfjs-wasm's own.
+   * `LeakyRelu`, `P2pLeakyReluGrad`, `Tanh`, `Greater`, `Select`); `false`
+   * keeps tfjs-wasm's own.
    * @default true
    */
   dataKernels?: boolean;
@@ -149,6 +152,7 @@ const DATA_KERNELS: tf.KernelConfig[] = [
   meanConfig,
   concatConfig,
   leakyReluConfig,
+  leakyReluGradConfig,
   tanhConfig,
   greaterConfig,
   selectConfig,

@@ -1,6 +1,6 @@
 /**
  * The `LeakyRelu` gradient, routed to one fused kernel where the backend has
- * p2p's `P2pLeakyReluGrad` (WebGPU): tfjs's gradient is three kernels
+ * p2p's `P2pLeakyReluGrad` (WebGPU, wasm): tfjs's gradient is three kernels
  * (`Greater`, `Multiply`, `Select`). Elsewhere, and when the backward pass is
  * itself recorded (a gradient of a gradient), tfjs's own gradient runs, so
  * the values are the same: `dx = x > 0 ? dy : alpha · dy`.

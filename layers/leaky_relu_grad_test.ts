@@ -87,3 +87,28 @@ Deno.test({
     );
   },
 });
+
+Deno.test("P2pLeakyReluGrad: the wasm kernel's gradient = cpu bit for bit on odd shapes, and it runs", async () => {
+  registerLeakyReluGradient();
+  await selectBackend({ backend: "wasm", log: null });
+  for (const shape of SHAPES) {
+    for (const alpha of [0.2, 0.3]) {
+      const expected = await run("cpu", gradOf(shape, alpha));
+      const actual = await run("wasm", gradOf(shape, alpha));
+      for (const [i, e] of expected.entries()) {
+        assert.deepEqual(
+          Array.from(actual[i]),
+          Array.from(e),
+          `[${shape}] alpha ${alpha} output ${i}`,
+        );
+      }
+    }
+  }
+  const info = await tf.profile(() =>
+    tf.tidy(() => gradOf([2, 3, 4, 5], 0.2)()[0])
+  );
+  assert.ok(
+    info.kernelNames.includes(LEAKY_RELU_GRAD_KERNEL),
+    `kernels run: ${info.kernelNames}`,
+  );
+});

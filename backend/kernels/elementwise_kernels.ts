@@ -11,6 +11,8 @@
  *   (LeakyRelu's gradient compares with 0);
  * - `Select` with a bool condition of the same shape as its float32 or int32
  *   branches;
+ * - `P2pLeakyReluGrad`, LeakyRelu's gradient in one pass (`@p2p/layers`
+ *   routes the gradient to it where it is registered);
  * - `Tanh` on float32 (the generator's output layer: tfjs-wasm's takes
  *   ~20 ns an element) as Eigen's rational approximation, within 2 ulp of
  *   float32 `tanh`.
@@ -27,12 +29,25 @@ import {
   LEAKY_RELU_WASM_SHARED,
 } from "./wasm/leaky_relu_wasm.ts";
 
-/** `wasm/leaky_relu.wat`'s loop on a backend's heap (byte offsets; `n` a multiple of 4), or `null`. */
-const leakyReluLoop = heapSimdModule(
+/** `wasm/leaky_relu.wat`'s loops on a backend's heap (byte offsets; `n` a multiple of 4), or `null`. */
+const leakyReluLoops = heapSimdModule(
   LEAKY_RELU_WASM,
   LEAKY_RELU_WASM_SHARED,
-  (e) =>
-    e.leaky_relu as (x: number, y: number, n: number, alpha: number) => void,
+  (e) => ({
+    forward: e.leaky_relu as (
+      x: number,
+      y: number,
+      n: number,
+      alpha: number,
+    ) => void,
+    grad: e.leaky_relu_grad as (
+      dy: number,
+      x: number,
+      dx: number,
+      n: number,
+      alpha: number,
+    ) => void,
+  }),
 );
 
 type Args = {
@@ -69,9 +84,9 @@ export function leakyReluFast(args: Args, fallback: DirectKernel): TensorInfo {
   // redone (a branch that is almost never taken).
   const h = 0.5 * alpha;
   // Four at a time in WebAssembly SIMD where it loads (the same bits).
-  const loop = leakyReluLoop(backend);
-  const simd = loop === null ? 0 : n - (n % 4);
-  if (simd > 0) loop!(xv.byteOffset, ov.byteOffset, simd, alpha);
+  const loops = leakyReluLoops(backend);
+  const simd = loops === null ? 0 : n - (n % 4);
+  if (simd > 0) loops!.forward(xv.byteOffset, ov.byteOffset, simd, alpha);
   for (let i = simd; i < n; i++) {
     const v = xv[i];
     const m = Math.abs(v);
@@ -79,6 +94,38 @@ export function leakyReluFast(args: Args, fallback: DirectKernel): TensorInfo {
     if (r !== r) r = v < 0 ? alpha * v : v;
     ov[i] = r;
   }
+  return out;
+}
+
+/**
+ * `P2pLeakyReluGrad`: `dx = x > 0 ? dy : dy·α` for float32 `dy` and `x` of
+ * one shape, in float32 (α rounded to float32), as tfjs's own gradient
+ * (`Greater`, `Multiply`, `Select`) computes it, in one pass (four at a
+ * time in WebAssembly SIMD where it loads).
+ */
+export function leakyReluGradFast(args: Args): TensorInfo {
+  const { inputs: { dy, x }, backend, attrs } = args;
+  if (
+    dy.dtype !== "float32" || x.dtype !== "float32" ||
+    !sameShape(dy.shape, x.shape)
+  ) {
+    throw new Error(
+      `p2p wasm P2pLeakyReluGrad: dy and x must be float32 of one shape, received ${dy.dtype} [${dy.shape}] and ${x.dtype} [${x.shape}]`,
+    );
+  }
+  const a = Math.fround(attrs.alpha as number);
+  const out = backend.makeOutput([...x.shape], "float32");
+  const n = size(x.shape);
+  if (n === 0) return out;
+  const gv = backend.typedArrayFromHeap(dy) as Float32Array;
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  const loops = leakyReluLoops(backend);
+  const simd = loops === null ? 0 : n - (n % 4);
+  if (simd > 0) {
+    loops!.grad(gv.byteOffset, xv.byteOffset, ov.byteOffset, simd, a);
+  }
+  for (let i = simd; i < n; i++) ov[i] = xv[i] > 0 ? gv[i] : gv[i] * a;
   return out;
 }
 

@@ -99,3 +99,42 @@ Deno.test("LeakyRelu wasm (SIMD four at a time, a JavaScript tail) is bit-identi
     assert.deepEqual(Array.from(a), Array.from(expected.values[i]));
   });
 });
+
+Deno.test("P2pLeakyReluGrad wasm = tfjs's Greater / Multiply / Select on cpu, bit for bit (odd sizes, exact zeros, ±∞)", async () => {
+  for (
+    const [shape, alpha] of [[[2, 5, 3, 1], 0.2], [[3, 4, 6, 8], 0.3], [[
+      7,
+    ], 0.01]] as [number[], number][]
+  ) {
+    const inputs = () => {
+      const x = tf.div(tf.round(tf.mul(randn(shape, 1), 4)), 4);
+      return [x, randn(shape, 2)];
+    };
+    const expected = await runOn("cpu", () => {
+      const [x, dy] = inputs();
+      return [tf.where(tf.greater(x, 0), dy, tf.mul(dy, alpha))];
+    });
+    const actual = await runOn("xnnpack", () => {
+      const [x, dy] = inputs();
+      return [
+        tf.engine().runKernel("P2pLeakyReluGrad", { dy, x }, {
+          alpha,
+        } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      ];
+    });
+    assert.deepEqual(
+      Array.from(actual.values[0]),
+      Array.from(expected.values[0]),
+      `[${shape}] alpha ${alpha}`,
+    );
+  }
+  await assert.rejects(
+    runOn("xnnpack", () => [
+      tf.engine().runKernel("P2pLeakyReluGrad", {
+        dy: tf.zeros([2, 3]),
+        x: tf.zeros([3, 2]),
+      }, { alpha: 0.2 } as unknown as tf.NamedAttrMap) as tf.Tensor,
+    ]),
+    /dy and x must be float32 of one shape, received float32 \[2,3\] and float32 \[3,2\]/,
+  );
+});
