@@ -11,7 +11,8 @@
  * - Data movement without needless copies: `Identity` (shares memory),
  *   `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes;
  *   `LeakyRelu`, its gradient (`P2pLeakyReluGrad`, and tfjs's `Greater` /
- *   `Select` where that runs), and `Tanh`, as loops on the heap; and
+ *   `Select` where that runs), `Tanh` and a bias `Add`, as loops on the
+ *   heap; and
  *   `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
  *   optimizer; `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`, training-mode
  *   batch normalisation and its gradient in two passes each (`@p2p/layers`'
@@ -40,6 +41,7 @@ import { greaterConfig } from "./kernels/wasm/greater.ts";
 import { identityConfig } from "./kernels/wasm/identity.ts";
 import { leakyReluConfig } from "./kernels/wasm/leaky_relu.ts";
 import { tanhConfig } from "./kernels/wasm/tanh.ts";
+import { addConfig } from "./kernels/wasm/add.ts";
 import { leakyReluGradConfig } from "./kernels/wasm/leaky_relu_grad.ts";
 import { meanConfig } from "./kernels/wasm/mean.ts";
 import { selectConfig } from "./kernels/wasm/select.ts";
@@ -72,8 +74,8 @@ export interface FastWasmKernelsOptions {
   /**
    * Replace the data-movement and element-wise kernels too (`Identity`,
    * `Tile`, `Slice`, `SplitV`, `Concat`, `Sum` / `Mean` over leading axes,
-   * `LeakyRelu`, `P2pLeakyReluGrad`, `Tanh`, `Greater`, `Select`); `false`
-   * keeps tfjs-wasm's own.
+   * `LeakyRelu`, `P2pLeakyReluGrad`, `Tanh`, `Add` of a bias, `Greater`,
+   * `Select`); `false` keeps tfjs-wasm's own.
    * @default true
    */
   dataKernels?: boolean;
@@ -154,6 +156,7 @@ const DATA_KERNELS: tf.KernelConfig[] = [
   leakyReluConfig,
   leakyReluGradConfig,
   tanhConfig,
+  addConfig,
   greaterConfig,
   selectConfig,
   adamUpdateConfig,

@@ -13,6 +13,7 @@
  *   branches;
  * - `P2pLeakyReluGrad`, LeakyRelu's gradient in one pass (`@p2p/layers`
  *   routes the gradient to it where it is registered);
+ * - `Add` of a tensor and a per-channel row (a bias);
  * - `Tanh` on float32 (the generator's output layer: tfjs-wasm's takes
  *   ~20 ns an element) as Eigen's rational approximation, within 2 ulp of
  *   float32 `tanh`.
@@ -126,6 +127,39 @@ export function leakyReluGradFast(args: Args): TensorInfo {
     loops!.grad(gv.byteOffset, xv.byteOffset, ov.byteOffset, simd, a);
   }
   for (let i = simd; i < n; i++) ov[i] = xv[i] > 0 ? gv[i] : gv[i] * a;
+  return out;
+}
+
+/**
+ * `Add` of a float32 tensor and a per-channel row (a bias: `b`'s shape is
+ * `[C]`, or ones then `C`, and `a`'s last axis is `C`), in either order, as
+ * one loop: tfjs-wasm's broadcasting path takes ~5 ns an element there (the
+ * last transposed convolution's bias). Anything else goes to the stock
+ * kernel (same shapes already run at memory speed).
+ */
+export function addBiasFast(args: Args, fallback: DirectKernel): TensorInfo {
+  const { inputs: { a, b }, backend } = args;
+  const isRow = (t: TensorInfo, of: TensorInfo) =>
+    t.shape.length >= 1 && t.shape.length <= of.shape.length &&
+    t.shape.slice(0, -1).every((d) => d === 1) &&
+    t.shape[t.shape.length - 1] === of.shape[of.shape.length - 1] &&
+    size(of.shape) > size(t.shape);
+  const [x, row] = isRow(b, a) ? [a, b] : isRow(a, b) ? [b, a] : [null, null];
+  if (
+    x === null || row === null || x.dtype !== "float32" ||
+    row.dtype !== "float32"
+  ) {
+    return call(fallback, args);
+  }
+  const out = backend.makeOutput([...x.shape], "float32");
+  const n = size(x.shape);
+  const c = row.shape[row.shape.length - 1];
+  const xv = backend.typedArrayFromHeap(x) as Float32Array;
+  const bv = backend.typedArrayFromHeap(row) as Float32Array;
+  const ov = backend.typedArrayFromHeap(out) as Float32Array;
+  for (let i = 0; i < n; i += c) {
+    for (let j = 0; j < c; j++) ov[i + j] = xv[i + j] + bv[j];
+  }
   return out;
 }
 

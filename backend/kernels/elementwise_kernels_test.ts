@@ -138,3 +138,27 @@ Deno.test("P2pLeakyReluGrad wasm = tfjs's Greater / Multiply / Select on cpu, bi
     /dy and x must be float32 of one shape, received float32 \[2,3\] and float32 \[3,2\]/,
   );
 });
+
+Deno.test("Add of a bias row wasm = cpu bit for bit (either order, [C] and [1, 1, C]); other shapes fall back", async () => {
+  const f = () => {
+    const x = randn([2, 5, 3, 7], 1);
+    const row = randn([7], 2);
+    return [
+      tf.add(x, row),
+      tf.add(row, x),
+      tf.add(x, tf.reshape(row, [1, 1, 7])),
+      tf.add(x, randn([2, 5, 3, 7], 3)),
+      tf.add(x, tf.scalar(0.5)),
+      tf.add(tf.tensor1d([1, 2], "int32"), tf.tensor1d([3, 4], "int32")),
+    ];
+  };
+  const expected = await runOn("cpu", f);
+  const actual = await runOn("xnnpack", f);
+  actual.values.forEach((a, i) => {
+    assert.deepEqual(
+      Array.from(a),
+      Array.from(expected.values[i]),
+      `output ${i}`,
+    );
+  });
+});
