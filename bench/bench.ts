@@ -19,12 +19,15 @@
  * `set_num_threads` alike), and, when a WebGPU adapter exists (llvmpipe
  * included), the small configuration on WebGPU with tfjs-webgpu's stock
  * convolution-gradient kernels and with p2p's, for the speed-up. The table
- * also shows the peak of live tensor memory in one training step.
+ * also shows the peak of live tensor memory in one training step. The CPU rows
+ * are measured in `--rounds` rounds, p2p and PyTorch alternating one
+ * configuration and thread count at a time (so that both see about the same
+ * machine), their samples pooled.
  *
  * ```sh
  * deno task bench [--config full|small|both|none] [--threads 2,1|none]
  *   [--backend wasm|cpu] [--kernels p2p|stock] [--blas auto|off|PATH]
- *   [--steps 5] [--warmup 2]
+ *   [--steps 5] [--warmup 2] [--rounds 2]
  *   [--webgpu full|small|both|none] [--webgpu-steps 3] [--no-torch]
  *   [--torch-device cuda] [--profile] [--write]
  * ```
@@ -471,7 +474,8 @@ const USAGE = `usage: deno task bench [options]
   --backend wasm|cpu              CPU backend (default wasm)
   --kernels p2p|stock             p2p's wasm kernels, or tfjs-wasm's own plus the missing filter gradient
   --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
-  --steps N                       timed runs after warm-up (default 5)
+  --steps N                       timed runs after warm-up, each round (default 5)
+  --rounds N                      CPU rounds, p2p and PyTorch alternating by configuration and thread count, samples pooled (default 2)
   --warmup N                      warm-up runs (default 2)
   --webgpu full|small|both|none   WebGPU rows, stock and p2p kernels, when an adapter exists (default small)
   --webgpu-steps N                timed WebGPU runs (default 3, warm-up 1)
@@ -552,6 +556,66 @@ function threadWord(n: number): string {
   return `${n} thread${n === 1 ? "" : "s"}`;
 }
 
+/**
+ * One {@linkcode ModeResult} from runs of the same mode (each a child process,
+ * maybe of different configurations): each configuration's timings pooled
+ * (statistics over all samples), tensor growth and peak memory the largest
+ * seen, the profile and backend line of the first run that has them, the
+ * matmul peak the highest measured.
+ */
+export function mergeModeResults(runs: ModeResult[]): ModeResult {
+  if (runs.length === 0) throw new RangeError("mergeModeResults: no runs");
+  const results: Record<string, P2pResult> = {};
+  for (const run of runs) {
+    for (const [name, r] of Object.entries(run.results)) {
+      const was = results[name];
+      results[name] = was === undefined ? r : {
+        train: summarize([...was.train.samples, ...r.train.samples]),
+        infer: summarize([...was.infer.samples, ...r.infer.samples]),
+        trainTensorGrowth: Math.max(
+          was.trainTensorGrowth,
+          r.trainTensorGrowth,
+        ),
+        inferTensorGrowth: Math.max(
+          was.inferTensorGrowth,
+          r.inferTensorGrowth,
+        ),
+        trainPeakBytes: Math.max(was.trainPeakBytes, r.trainPeakBytes),
+        profile: was.profile ?? r.profile,
+      };
+    }
+  }
+  return {
+    spec: {
+      ...runs[0].spec,
+      configs: Object.keys(results) as ModeSpec["configs"],
+    },
+    engine: runs[0].engine,
+    peak: Math.max(...runs.map((r) => r.peak)),
+    results,
+  };
+}
+
+/** One {@linkcode TorchResult} from runs at one thread count: timings pooled by configuration, the highest matmul peak. */
+export function mergeTorchResults(runs: TorchResult[]): TorchResult {
+  if (runs.length === 0) throw new RangeError("mergeTorchResults: no runs");
+  const configs: TorchResult["configs"] = {};
+  for (const run of runs) {
+    for (const [name, c] of Object.entries(run.configs)) {
+      const was = configs[name] ?? { train_ms: [], infer_ms: [] };
+      configs[name] = {
+        train_ms: [...was.train_ms, ...c.train_ms],
+        infer_ms: [...was.infer_ms, ...c.infer_ms],
+      };
+    }
+  }
+  return {
+    ...runs[0],
+    matmul_gflops: Math.max(...runs.map((r) => r.matmul_gflops)),
+    configs,
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -559,6 +623,7 @@ async function main(): Promise<void> {
       backend: { type: "string", default: "wasm" },
       config: { type: "string", default: "both" },
       steps: { type: "string", default: "5" },
+      rounds: { type: "string", default: "2" },
       warmup: { type: "string", default: "2" },
       threads: { type: "string" },
       blas: { type: "string", default: "auto" },
@@ -639,39 +704,47 @@ async function main(): Promise<void> {
     torchNote =
       `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
   }
-  // Each thread count's p2p run and PyTorch run back to back, so that both see
-  // about the same load from whatever else shares the machine.
+  // p2p and PyTorch alternate, one configuration and thread count at a time,
+  // round after round, so that both see about the same machine: its speed
+  // drifts by up to ~20 % over minutes (other virtual machines on the host).
   const cpuRuns: ModeResult[] = [];
-  for (const threads of cpuConfigs.length ? threadList : []) {
-    cpuRuns.push(
-      await runModeInChild({
-        backend,
-        threads,
-        kernels,
-        blas: values.blas!,
-        configs: cpuConfigs,
-        steps,
-        warmup,
-        profile: values.profile!,
-      }),
-    );
-    if (!withTorch) continue;
-    console.error(`PyTorch (${threadWord(threads)}) …`);
-    try {
-      torch.set(
-        threads,
-        await benchTorch(
-          cpuConfigs.map((n) => CONFIGS[n]),
-          steps,
-          warmup,
-          threads,
-        ),
-      );
-    } catch (e) {
-      torchNote += `PyTorch (${threadWord(threads)}) failed: ${
-        (e as Error).message
-      } `;
+  const rounds = int(values.rounds, "rounds", 1);
+  const parts = new Map<number, { p2p: ModeResult[]; torch: TorchResult[] }>(
+    threadList.map((t) => [t, { p2p: [], torch: [] }]),
+  );
+  for (let round = 0; round < rounds && cpuConfigs.length; round++) {
+    for (const threads of threadList) {
+      const part = parts.get(threads)!;
+      for (const name of cpuConfigs) {
+        part.p2p.push(
+          await runModeInChild({
+            backend,
+            threads,
+            kernels,
+            blas: values.blas!,
+            configs: [name],
+            steps,
+            warmup,
+            profile: values.profile! && round === 0,
+          }),
+        );
+        if (!withTorch) continue;
+        console.error(`PyTorch (${threadWord(threads)}, ${name}) …`);
+        try {
+          part.torch.push(
+            await benchTorch([CONFIGS[name]], steps, warmup, threads),
+          );
+        } catch (e) {
+          torchNote += `PyTorch (${threadWord(threads)}, ${name}) failed: ${
+            (e as Error).message
+          } `;
+        }
+      }
     }
+  }
+  for (const [threads, part] of parts) {
+    if (part.p2p.length) cpuRuns.push(mergeModeResults(part.p2p));
+    if (part.torch.length) torch.set(threads, mergeTorchResults(part.torch));
   }
   const gpuRuns: ModeResult[] = [];
   let gpuNote = "";
@@ -809,7 +882,7 @@ async function main(): Promise<void> {
     ...torchLines.map((l) => `- ${l}`),
     ...(torchNote ? [`- ${torchNote.trim()}`] : []),
     ...(gpuNote ? [`- ${gpuNote}`] : []),
-    `- ${steps} timed runs after ${warmup} warm-up (WebGPU: ${webgpuSteps} after 1); load average ${loadBefore} before, ${loadAfter} after` +
+    `- ${rounds} rounds of ${steps} timed runs after ${warmup} warm-up, p2p and PyTorch alternating by configuration and thread count (WebGPU: ${webgpuSteps} after 1); load average ${loadBefore} before, ${loadAfter} after` +
     " (other processes share the CPU when it is above ~0.3). Step peak MiB: live tensors at the peak of one training step (weights, Adam state, intermediates; `tf.profile`).",
     "",
     markdownTable(rows),
