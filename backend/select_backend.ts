@@ -482,7 +482,7 @@ function registerWasmKernels(
   }
   const k = registerFastWasmKernels({ blas, blasThreads });
   fastKernelsNote = k.blas
-    ? ` + p2p kernels on ${k.blas} (${k.blasThreads} BLAS thread${
+    ? ` + p2p kernels on ${k.blas} (${k.blasCore}, ${k.blasThreads} BLAS thread${
       k.blasThreads > 1 ? "s" : ""
     })`
     : " + p2p XNNPACK kernels";

@@ -133,7 +133,7 @@ Deno.test("selectBackend: honours OPENBLAS_NUM_THREADS / OMP_NUM_THREADS and the
     // Two pools of 2 do not fit: the BLAS computes with the threads.
     assert.match(
       two.adapter,
-      /1 wasm thread \(threads: 2 threads to the BLAS\).*\(2 BLAS threads\)/,
+      /1 wasm thread \(threads: 2 threads to the BLAS\).*, 2 BLAS threads\)/,
     );
   } else assert.match(two.adapter, /2 wasm threads \(threads\)/);
   const explicit = JSON.parse(

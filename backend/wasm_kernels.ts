@@ -89,6 +89,8 @@ export interface FastWasmKernels {
   blas: string | null;
   /** Threads of the native BLAS (0 without one). */
   blasThreads: number;
+  /** The native BLAS's kernels (OpenBLAS's core name and how it was chosen), when there is one. */
+  blasCore?: string;
   /** Why there is no native BLAS, when there is none. */
   note?: string;
 }
@@ -251,7 +253,7 @@ export function registerFastWasmKernels(
     kernels: names,
     blas: blas?.path ?? null,
     blasThreads: blas?.threads ?? 0,
-    ...(blas ? {} : { note: why.join("; ") }),
+    ...(blas ? { blasCore: blas.core } : { note: why.join("; ") }),
   };
   registered = { info, stock, blas };
   return { ...info };

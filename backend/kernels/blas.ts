@@ -1,15 +1,18 @@
 /**
  * An optional native BLAS through Deno FFI, for the wasm backend's
- * convolutions: OpenBLAS's `cblas_sgemm` runs on the wasm heap in place (the
- * heap views are passed as FFI buffers, no copies) at native AVX2/AVX-512
- * speed, about 5× what XNNPACK reaches inside wasm.
+ * convolutions: oneDNN's `dnnl_sgemm` (`onednn_blas.ts`) or OpenBLAS's
+ * `cblas_sgemm` runs on the wasm heap in place (the heap views are passed as
+ * FFI buffers, no copies) at native AVX2/AVX-512 speed, 5–10× what XNNPACK
+ * reaches inside wasm.
  *
- * Only an optimised BLAS is used (one that exports `openblas_set_num_threads`,
- * i.e. OpenBLAS; Debian's reference `libblas3` is slower than wasm). It needs
- * the `ffi` permission; without it, or without the library, there is none.
+ * Only an optimised BLAS is used (oneDNN, or one that exports
+ * `openblas_set_num_threads`, i.e. OpenBLAS; Debian's reference `libblas3` is
+ * slower than wasm). It needs the `ffi` permission; without it, or without
+ * the library, there is none.
  *
  * @module
  */
+import { isOneDnn, ONEDNN_CANDIDATES, openOneDnn } from "./onednn_blas.ts";
 
 /** Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`. */
 export interface Blas {
@@ -17,6 +20,8 @@ export interface Blas {
   readonly path: string;
   /** Threads the BLAS was loaded with (the most one product uses). */
   readonly threads: number;
+  /** Its kernels: OpenBLAS's core name (`Haswell`, `SkylakeX`, …), or oneDNN's sgemm. */
+  readonly core: string;
   /**
    * `C[m×n] = alpha · op(A)[m×k] · op(B)[k×n] + beta · C`, row-major, with
    * leading dimensions `lda`, `ldb`, `ldc`.
@@ -90,6 +95,7 @@ const SYMBOLS = {
   },
   openblas_set_num_threads: { parameters: ["i32"], result: "void" },
   openblas_get_num_threads: { parameters: [], result: "i32" },
+  openblas_get_corename: { parameters: [], result: "pointer" },
 } as const;
 
 const ROW_MAJOR = 101;
@@ -152,9 +158,12 @@ export function setAdaptiveThreads(on: boolean): boolean {
 }
 
 /**
- * Opens an optimised BLAS (OpenBLAS) through FFI, or returns `undefined` with
- * the reason in `why` when there is none usable (no `ffi` permission, no
- * library, a library that is not OpenBLAS).
+ * Opens an optimised BLAS through FFI: oneDNN's sgemm where `libdnnl` is
+ * installed (it dispatches to the CPU's widest vectors, see
+ * `onednn_blas.ts`), else OpenBLAS; or returns `undefined` with the reason
+ * in `why` when there is none usable (no `ffi` permission, no library, a
+ * library that is neither). `options.path` / `P2P_BLAS` name one library to
+ * try first (a `libdnnl…` path is opened as oneDNN).
  */
 export function loadBlas(
   options: LoadBlasOptions = {},
@@ -169,33 +178,64 @@ export function loadBlas(
     return undefined;
   }
   const env = envPath();
-  const paths = [options.path, env, ...CANDIDATES].filter((p): p is string =>
-    !!p
-  );
+  const explicit = [options.path, env].filter((p): p is string => !!p);
+  const paths = [...explicit, ...ONEDNN_CANDIDATES, ...CANDIDATES];
+  const wanted = options.threads ?? envThreads() ??
+    (globalThis.navigator?.hardwareConcurrency || 1);
   for (const path of paths) {
-    let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-    try {
-      lib = Deno.dlopen(path, SYMBOLS);
-    } catch (e) {
-      if (path === options.path || path === env) {
-        why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
+    const reasons: string[] = [];
+    const blas = isOneDnn(path)
+      ? openOneDnn(path, wanted, parallelPaysNow, reasons)
+      : openOpenBlas(path, wanted, reasons);
+    if (blas) return blas;
+    if (explicit.includes(path)) why.push(...reasons);
+  }
+  why.push(
+    `no oneDNN or OpenBLAS found (tried ${
+      paths.join(", ")
+    }; Debian: apt-get install libopenblas0-pthread, or python3-torch's libdnnl2)`,
+  );
+  return undefined;
+}
+
+/** {@linkcode parallelPays} where the per-product choice is on, else always. */
+function parallelPaysNow(m: number, n: number, k: number): boolean {
+  return !adaptive || parallelPays(m, n, k);
+}
+
+/** OpenBLAS at `path` on up to `wanted` threads, or `undefined` (reason in `why`). */
+function openOpenBlas(
+  path: string,
+  wanted: number,
+  why: string[],
+): Blas | undefined {
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    lib = Deno.dlopen(path, SYMBOLS);
+  } catch (e) {
+    why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  lib.symbols.openblas_set_num_threads(Math.max(1, Math.floor(wanted)));
+  const threads = lib.symbols.openblas_get_num_threads();
+  const sgemm = lib.symbols.cblas_sgemm;
+  const setNum = lib.symbols.openblas_set_num_threads;
+  let most = threads;
+  let now = threads;
+  return {
+    path,
+    threads,
+    core: `OpenBLAS ${coreName(lib.symbols.openblas_get_corename())} kernels`,
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc): void {
+      const want = most > 1 && parallelPaysNow(m, n, k) ? most : 1;
+      if (want !== now) {
+        setNum(want);
+        now = want;
       }
-      continue;
-    }
-    const wanted = options.threads ?? envThreads() ??
-      (globalThis.navigator?.hardwareConcurrency || 1);
-    lib.symbols.openblas_set_num_threads(Math.max(1, Math.floor(wanted)));
-    const threads = lib.symbols.openblas_get_num_threads();
-    const sgemm = lib.symbols.cblas_sgemm;
-    const setNum = lib.symbols.openblas_set_num_threads;
-    let most = threads;
-    let now = threads;
-    return {
-      path,
-      threads,
       sgemm(
-        transA,
-        transB,
+        ROW_MAJOR,
+        transA ? TRANS : NO_TRANS,
+        transB ? TRANS : NO_TRANS,
         m,
         n,
         k,
@@ -207,51 +247,32 @@ export function loadBlas(
         beta,
         c,
         ldc,
-      ): void {
-        const want = most > 1 && (!adaptive || parallelPays(m, n, k))
-          ? most
-          : 1;
-        if (want !== now) {
-          setNum(want);
-          now = want;
-        }
-        sgemm(
-          ROW_MAJOR,
-          transA ? TRANS : NO_TRANS,
-          transB ? TRANS : NO_TRANS,
-          m,
-          n,
-          k,
-          alpha,
-          a,
-          lda,
-          b,
-          ldb,
-          beta,
-          c,
-          ldc,
+      );
+    },
+    setThreads(n: number): number {
+      if (typeof n !== "number" || Number.isNaN(n)) {
+        throw new RangeError(
+          `Blas.setThreads: expected a thread count (clamped to [1, ${threads}]), received ${n}`,
         );
-      },
-      setThreads(n: number): number {
-        if (typeof n !== "number" || Number.isNaN(n)) {
-          throw new RangeError(
-            `Blas.setThreads: expected a thread count (clamped to [1, ${threads}]), received ${n}`,
-          );
-        }
-        most = Math.max(1, Math.min(threads, Math.floor(n)));
-        setNum(most);
-        now = lib.symbols.openblas_get_num_threads();
-        return now;
-      },
-      close(): void {
-        lib.close();
-      },
-    };
+      }
+      most = Math.max(1, Math.min(threads, Math.floor(n)));
+      setNum(most);
+      now = lib.symbols.openblas_get_num_threads();
+      return now;
+    },
+    close(): void {
+      lib.close();
+    },
+  };
+}
+
+/** OpenBLAS's core name from `openblas_get_corename`'s C string. */
+function coreName(p: Deno.PointerValue): string {
+  if (p === null) return "(core unknown)";
+  try {
+    return new Deno.UnsafePointerView(p).getCString().trim() ||
+      "(core unknown)";
+  } catch {
+    return "(core unknown)";
   }
-  why.push(
-    `no OpenBLAS found (tried ${
-      paths.join(", ")
-    }; Debian: apt-get install libopenblas0-pthread)`,
-  );
-  return undefined;
 }

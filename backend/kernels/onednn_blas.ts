@@ -1,0 +1,139 @@
+/**
+ * oneDNN's `dnnl_sgemm` as p2p's {@linkcode Blas}: oneDNN (`libdnnl`, which
+ * Debian's python3-torch installs) picks its matrix-product kernels from the
+ * CPU at run time, AVX-512 included, where an older OpenBLAS may run AVX2
+ * kernels only (or be pinned to them: `OPENBLAS_CORETYPE`). On a Zen 5 core
+ * its sgemm runs ~180 GFLOP/s against OpenBLAS's Haswell kernels' ~90.
+ *
+ * `dnnl_sgemm` is row-major, as p2p's products are; its threads are OpenMP's
+ * (`libgomp`'s `omp_set_num_threads`, product by product as for OpenBLAS).
+ *
+ * @module
+ */
+import type { Blas } from "./blas.ts";
+
+/** The oneDNN library names tried, newest first. */
+export const ONEDNN_CANDIDATES: readonly string[] = [
+  "libdnnl.so.3",
+  "libdnnl.so.2",
+  "/usr/lib/x86_64-linux-gnu/libdnnl.so.3",
+  "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
+];
+
+const SYMBOLS = {
+  dnnl_sgemm: {
+    parameters: [
+      "u8",
+      "u8",
+      "i64",
+      "i64",
+      "i64",
+      "f32",
+      "buffer",
+      "i64",
+      "buffer",
+      "i64",
+      "f32",
+      "buffer",
+      "i64",
+    ],
+    result: "i32",
+  },
+} as const;
+
+const OPENMP = {
+  omp_set_num_threads: { parameters: ["i32"], result: "void" },
+} as const;
+
+const N = "N".charCodeAt(0);
+const T = "T".charCodeAt(0);
+
+/** Whether a library path names oneDNN (`libdnnl…`). */
+export function isOneDnn(path: string): boolean {
+  return /(^|\/)libdnnl[^/]*$/.test(path);
+}
+
+/**
+ * Opens oneDNN at `path` as a {@linkcode Blas} running products on up to
+ * `threads` OpenMP threads (`parallel` says which products use more than
+ * one), or returns `undefined` with the reason in `why`.
+ */
+export function openOneDnn(
+  path: string,
+  threads: number,
+  parallel: (m: number, n: number, k: number) => boolean,
+  why: string[],
+): Blas | undefined {
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  let omp: Deno.DynamicLibrary<typeof OPENMP>;
+  try {
+    lib = Deno.dlopen(path, SYMBOLS);
+  } catch (e) {
+    why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  try {
+    omp = Deno.dlopen("libgomp.so.1", OPENMP);
+  } catch (e) {
+    lib.close();
+    why.push(
+      `${path}: no libgomp.so.1 for its threads (${
+        (e as Error).message.split("\n")[0]
+      })`,
+    );
+    return undefined;
+  }
+  const loaded = Math.max(1, Math.floor(threads));
+  let most = loaded;
+  let now = 0;
+  const set = (n: number) => {
+    if (n !== now) {
+      omp.symbols.omp_set_num_threads(n);
+      now = n;
+    }
+  };
+  set(most);
+  const sgemm = lib.symbols.dnnl_sgemm;
+  return {
+    path,
+    threads: loaded,
+    core: "oneDNN sgemm",
+    sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+      set(most > 1 && parallel(m, n, k) ? most : 1);
+      const status = sgemm(
+        transA ? T : N,
+        transB ? T : N,
+        BigInt(m),
+        BigInt(n),
+        BigInt(k),
+        alpha,
+        a,
+        BigInt(lda),
+        b,
+        BigInt(ldb),
+        beta,
+        c,
+        BigInt(ldc),
+      );
+      if (status !== 0) {
+        throw new Error(
+          `dnnl_sgemm failed with status ${status} (m ${m}, n ${n}, k ${k}, lda ${lda}, ldb ${ldb}, ldc ${ldc})`,
+        );
+      }
+    },
+    setThreads(n: number): number {
+      if (typeof n !== "number" || Number.isNaN(n)) {
+        throw new RangeError(
+          `Blas.setThreads: expected a thread count (clamped to [1, ${loaded}]), received ${n}`,
+        );
+      }
+      most = Math.max(1, Math.min(loaded, Math.floor(n)));
+      set(most);
+      return most;
+    },
+    close(): void {
+      lib.close();
+      omp.close();
+    },
+  };
+}
