@@ -105,7 +105,7 @@ function forward(
   const ov = heapF32(backend, out);
   const d = isPointwise(g) || shiftAddCheaper(g)
     ? undefined
-    : s2dGeometry(g, "forward", blas.threads);
+    : s2dGeometry(g, "forward", blas.threads, blas.macsPerNs);
   if (d) {
     const bv = bias ? heapF32(backend, bias) : null;
     if (bv && bv.length !== g.co && bv.length !== 1) badBias(bias!, g);
@@ -242,7 +242,7 @@ export function conv2DBackpropInputBlas(
   }
   const d = flippedCheaper(g)
     ? undefined
-    : s2dGeometry(g, "input", blas.threads);
+    : s2dGeometry(g, "input", blas.threads, blas.macsPerNs);
   if (d) {
     s2dBackpropInput(blas, d, dyv, wv, dxv);
     return dx;
@@ -334,7 +334,7 @@ export function conv2DBackpropFilterBlas(args: Args, blas: Blas): TensorInfo {
   const dwv = heapF32(backend, dw);
   const d = isPointwise(g) || flippedCheaper(g)
     ? undefined
-    : s2dGeometry(g, "filter", blas.threads);
+    : s2dGeometry(g, "filter", blas.threads, blas.macsPerNs);
   if (d) {
     s2dBackpropFilter(blas, d, xv, dyv, dwv);
     return dw;

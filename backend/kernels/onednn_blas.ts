@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { Blas } from "./blas.ts";
+import type { UnmeasuredBlas } from "./blas.ts";
 
 /** The oneDNN library names tried, newest first. */
 export const ONEDNN_CANDIDATES: readonly string[] = [
@@ -54,7 +54,7 @@ export function isOneDnn(path: string): boolean {
 }
 
 /**
- * Opens oneDNN at `path` as a {@linkcode Blas} running products on up to
+ * Opens oneDNN at `path` as a BLAS running products on up to
  * `threads` OpenMP threads (`parallel` says which products use more than
  * one), or returns `undefined` with the reason in `why`.
  */
@@ -63,7 +63,7 @@ export function openOneDnn(
   threads: number,
   parallel: (m: number, n: number, k: number) => boolean,
   why: string[],
-): Blas | undefined {
+): UnmeasuredBlas | undefined {
   let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
   let omp: Deno.DynamicLibrary<typeof OPENMP>;
   try {

@@ -36,6 +36,7 @@ import {
   winogradScratch,
   winogradScratchSizes,
   winogradTile,
+  type WinogradTileOptions,
 } from "./winograd.ts";
 
 /** The space-to-depth form of a convolution (see the module doc). */
@@ -84,12 +85,14 @@ export function setS2dMode(next: S2dMode): S2dMode {
  * kernel that is not a multiple of the stride, a 1×1 kernel) or would do
  * more work than im2col (small outputs, where the padded grid's extra
  * rows and columns cost more than the im2col matrix saves, unless Winograd
- * runs there on `threads` BLAS threads, see `winograd.ts`).
+ * runs there on `threads` BLAS threads doing `macsPerNs` multiply-adds a
+ * nanosecond each, see `winograd.ts`).
  */
 export function s2dGeometry(
   g: ConvGeometry,
   grad: "forward" | "input" | "filter",
   threads = 1,
+  macsPerNs = 50,
 ): S2dGeometry | undefined {
   if (mode === "off") return undefined;
   if (g.kh % g.sh !== 0 || g.kw % g.sw !== 0) return undefined;
@@ -115,12 +118,18 @@ export function s2dGeometry(
       // The filter gradient's products are the forward pass's, transposed.
       const c = grad === "input" ? inputCorrelation(d) : forwardCorrelation(d);
       const im2col = th * tw * g.n * g.oh * g.ow * s * g.co;
-      if (!c.r || !winogradTile(c, { direct: im2col, threads })) {
+      const speed = { direct: im2col, threads, macsPerNs };
+      if (!c.r || !winogradTile(c, speed)) {
         return undefined;
       }
     }
   }
   return d;
+}
+
+/** What Winograd's cost model needs to know of `blas`. */
+function blasSpeed(blas: Blas): WinogradTileOptions {
+  return { threads: blas.threads, macsPerNs: blas.macsPerNs };
 }
 
 /** The filter side of the correlation over S (2 or 4), or 0 where none fits Winograd. */
@@ -266,7 +275,7 @@ export function s2dForward(
   const { g, th, tw, s, hs, ws } = d;
   const co = g.co;
   const c = forwardCorrelation(d);
-  const tile = c.r ? winogradTile(c, { threads: blas.threads }) : undefined;
+  const tile = c.r ? winogradTile(c, blasSpeed(blas)) : undefined;
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const [sx, wrBuf, y, ...wg] = scratchViews([
     (g.n * hs * ws + tw) * s,
@@ -347,7 +356,7 @@ export function s2dBackpropInput(
   const wq = ws + tw - 1;
   const hq = hs + th - 1;
   const c = inputCorrelation(d);
-  const tile = c.r ? winogradTile(c, { threads: blas.threads }) : undefined;
+  const tile = c.r ? winogradTile(c, blasSpeed(blas)) : undefined;
   const m = ((g.n - 1) * hq + hs) * wq;
   // dY on a zero-padded grid hq × wq, at offset (th − 1, tw − 1).
   const [dyq, wrBuf, ds, ...wg] = scratchViews([
@@ -437,9 +446,7 @@ export function s2dBackpropFilter(
   const co = g.co;
   // dY on S's grid (hs × ws a batch entry), zero in the extra columns and rows.
   const c = { ...forwardCorrelation(d), outRows: hs, outCols: ws };
-  const tile = c.r
-    ? winogradFilterTile(c, { threads: blas.threads })
-    : undefined;
+  const tile = c.r ? winogradFilterTile(c, blasSpeed(blas)) : undefined;
   const m = ((g.n - 1) * hs + g.oh) * ws;
   const direct = !strided(d);
   const [sx, dyp, dwBuf, ...wg] = scratchViews([

@@ -97,6 +97,8 @@ export interface WinogradTileOptions {
   direct?: number;
   /** Threads the BLAS runs products on. @default 1 */
   threads?: number;
+  /** The BLAS's multiply-adds a nanosecond on one thread (`Blas.macsPerNs`). @default 50 */
+  macsPerNs?: number;
 }
 
 /**
@@ -127,25 +129,24 @@ function variantsFor(r: number): WinogradVariant[] {
   return WINOGRAD_VARIANTS.filter((v) => v.r === r);
 }
 
-/** A transformed value's cost in the BLAS's multiply-adds, SIMD loops (see {@linkcode winogradTile}). */
-const SIMD_TRANSFORM_COST = 20;
+/** A transformed value's cost (U, M, V) in ns, SIMD loops (see {@linkcode winogradTile}). */
+const SIMD_TRANSFORM_NS = 0.4;
 /** The same for the JavaScript loops. */
-const JS_TRANSFORM_COST = 60;
+const JS_TRANSFORM_NS = 1.2;
 
 /**
  * The algorithm for `c`, or `undefined` where the direct products are
  * cheaper (`options.direct` multiply-adds, by default the shifted-view
  * products on the whole grid, `r²·n·rows·cols·k·co`). The model, in
- * multiply-adds on `options.threads` BLAS threads: the products'
- * `α²·tiles·k·co`, plus the transforms' values written and read (U and M:
- * `α²·tiles·(k + co)`; V: `α²·k·co`) at about
- * {@linkcode SIMD_TRANSFORM_COST} multiply-adds' time each where the SIMD
- * loops run (channels in fours), else {@linkcode JS_TRANSFORM_COST}
- * (measured on pix2pix's layers with one thread, where the BLAS does ~50 G
- * multiply-adds/s) times the threads (the transforms run on one); no
- * Winograd on under 32 tiles (100 with more than one thread), where the
- * products are too short to run at full speed, and none for the 4×4 filter
- * without the SIMD loops.
+ * multiply-adds on `options.threads` BLAS threads doing
+ * `options.macsPerNs` each: the products' `α²·tiles·k·co`, plus the
+ * transforms' values written and read (U and M: `α²·tiles·(k + co)`; V:
+ * `α²·k·co`) at about {@linkcode SIMD_TRANSFORM_NS} each where the SIMD
+ * loops run (channels in fours), else {@linkcode JS_TRANSFORM_NS} (measured
+ * on pix2pix's layers),
+ * times the threads (the transforms run on one); no Winograd on under 32
+ * tiles (100 with more than one thread), where the products are too short
+ * to run at full speed, and none for the 4×4 filter without the SIMD loops.
  */
 export function winogradTile(
   c: GridCorrelation,
@@ -163,7 +164,8 @@ export function winogradTile(
   const simd = c.k % 4 === 0 && c.co % 4 === 0 && arenaSimd() !== null;
   if (!simd && c.r !== 2) return undefined;
   // The transforms run on one thread, the products on all of them.
-  const perValue = threads * (simd ? SIMD_TRANSFORM_COST : JS_TRANSFORM_COST);
+  const perValue = threads * (options.macsPerNs ?? 50) *
+    (simd ? SIMD_TRANSFORM_NS : JS_TRANSFORM_NS);
   const fewest = threads > 1 ? 100 : 32;
   let best: WinogradVariant | undefined;
   let bestCost = direct;
