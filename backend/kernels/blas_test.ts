@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { loadBlas, parallelPays } from "./blas.ts";
+import { type Blas, loadBlas, parallelPays } from "./blas.ts";
 import { BLAS_AVAILABLE } from "./test_util.ts";
 
 Deno.test("parallelPays: thin, short or small products stay on one thread", () => {
@@ -76,63 +76,71 @@ const LIBRARIES = ["libdnnl.so.2", "libdnnl.so.3", "libopenblas.so.0"].filter(
 );
 
 for (const path of LIBRARIES) {
-  Deno.test(`Blas on ${path}: transposes, leading dimensions, alpha and beta = a direct product`, () => {
+  Deno.test(`Blas on ${path}: transposes, leading dimensions, alpha and beta = a direct product (few rows and wide too)`, () => {
     const blas = loadBlas({ path, threads: 2 })!;
     try {
       assert.equal(blas.path, path);
       assert.match(blas.core, /oneDNN|OpenBLAS/);
-      const [m, n, k, pad] = [37, 29, 53, 3];
-      const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
-      const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
-      const want = naive(m, n, k, a, b);
-      // Aᵀ (k × m) and Bᵀ (n × k), all with padded leading dimensions.
-      const at = new Float32Array(k * (m + pad));
-      const bt = new Float32Array(n * (k + pad));
-      for (let i = 0; i < m; i++) {
-        for (let p = 0; p < k; p++) at[p * (m + pad) + i] = a[i * k + p];
-      }
-      for (let p = 0; p < k; p++) {
-        for (let j = 0; j < n; j++) bt[j * (k + pad) + p] = b[p * n + j];
-      }
-      const ldc = n + pad;
-      for (
-        const [ta, tb] of [[false, false], [true, false], [false, true], [
-          true,
-          true,
-        ]]
-      ) {
-        for (const t of [1, 2]) {
-          blas.setThreads(t);
-          const c = new Float32Array(m * ldc).fill(1);
-          blas.sgemm(
-            ta,
-            tb,
-            m,
-            n,
-            k,
-            2,
-            ta ? at : a,
-            ta ? m + pad : k,
-            tb ? bt : b,
-            tb ? k + pad : n,
-            0.5,
-            c,
-            ldc,
-          );
-          for (let i = 0; i < m; i++) {
-            for (let j = 0; j < n; j++) {
-              const got = c[i * ldc + j];
-              const exp = 2 * want[i * n + j] + 0.5;
-              assert.ok(
-                Math.abs(got - exp) < 1e-3 * Math.sqrt(k),
-                `ta ${ta} tb ${tb} threads ${t} at [${i}, ${j}]: ${got} vs ${exp}`,
-              );
-            }
-          }
-        }
+      assert.ok(blas.macsPerNs > 0, `rate ${blas.macsPerNs}`);
+      for (const shape of [[37, 29, 53], [16, 300, 900]]) {
+        checkProducts(blas, shape);
       }
     } finally {
       blas.close();
     }
   });
+}
+
+/** All four transpose combinations of one `[m, n, k]` product, padded leading dimensions, alpha 2 and beta ½, on 1 and 2 threads. */
+function checkProducts(blas: Blas, [m, n, k]: number[]): void {
+  const pad = 3;
+  const a = Float32Array.from({ length: m * k }, (_, i) => Math.sin(i));
+  const b = Float32Array.from({ length: k * n }, (_, i) => Math.cos(i));
+  const want = naive(m, n, k, a, b);
+  // Aᵀ (k × m) and Bᵀ (n × k), all with padded leading dimensions.
+  const at = new Float32Array(k * (m + pad));
+  const bt = new Float32Array(n * (k + pad));
+  for (let i = 0; i < m; i++) {
+    for (let p = 0; p < k; p++) at[p * (m + pad) + i] = a[i * k + p];
+  }
+  for (let p = 0; p < k; p++) {
+    for (let j = 0; j < n; j++) bt[j * (k + pad) + p] = b[p * n + j];
+  }
+  const ldc = n + pad;
+  for (
+    const [ta, tb] of [[false, false], [true, false], [false, true], [
+      true,
+      true,
+    ]]
+  ) {
+    for (const t of [1, 2]) {
+      blas.setThreads(t);
+      const c = new Float32Array(m * ldc).fill(1);
+      blas.sgemm(
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        2,
+        ta ? at : a,
+        ta ? m + pad : k,
+        tb ? bt : b,
+        tb ? k + pad : n,
+        0.5,
+        c,
+        ldc,
+      );
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          const got = c[i * ldc + j];
+          const exp = 2 * want[i * n + j] + 0.5;
+          assert.ok(
+            Math.abs(got - exp) < 1e-3 * Math.sqrt(k),
+            `ta ${ta} tb ${tb} threads ${t} at [${i}, ${j}]: ${got} vs ${exp}`,
+          );
+        }
+      }
+    }
+  }
 }
