@@ -81,6 +81,52 @@ function transposeInto(
   }
 }
 
+/** The libraries opened so far, by path: opened once, never closed. */
+const opened = new Map<
+  string,
+  {
+    lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    omp: Deno.DynamicLibrary<typeof OPENMP>;
+  }
+>();
+
+/** OpenMP's thread count as last set from here (one setting for the whole process). */
+let ompThreads = 0;
+
+function open(
+  path: string,
+  why: string[],
+):
+  | {
+    lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+    omp: Deno.DynamicLibrary<typeof OPENMP>;
+  }
+  | undefined {
+  const known = opened.get(path);
+  if (known) return known;
+  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  try {
+    lib = Deno.dlopen(path, SYMBOLS);
+  } catch (e) {
+    why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
+    return undefined;
+  }
+  let omp: Deno.DynamicLibrary<typeof OPENMP>;
+  try {
+    omp = Deno.dlopen("libgomp.so.1", OPENMP);
+  } catch (e) {
+    why.push(
+      `${path}: no libgomp.so.1 for its threads (${
+        (e as Error).message.split("\n")[0]
+      })`,
+    );
+    return undefined; // libdnnl stays loaded: it may already run threads
+  }
+  const libs = { lib, omp };
+  opened.set(path, libs);
+  return libs;
+}
+
 /** Whether a library path names oneDNN (`libdnnl…`). */
 export function isOneDnn(path: string): boolean {
   return /(^|\/)libdnnl[^/]*$/.test(path);
@@ -97,32 +143,15 @@ export function openOneDnn(
   parallel: (m: number, n: number, k: number) => boolean,
   why: string[],
 ): UnmeasuredBlas | undefined {
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-  let omp: Deno.DynamicLibrary<typeof OPENMP>;
-  try {
-    lib = Deno.dlopen(path, SYMBOLS);
-  } catch (e) {
-    why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
-    return undefined;
-  }
-  try {
-    omp = Deno.dlopen("libgomp.so.1", OPENMP);
-  } catch (e) {
-    lib.close();
-    why.push(
-      `${path}: no libgomp.so.1 for its threads (${
-        (e as Error).message.split("\n")[0]
-      })`,
-    );
-    return undefined;
-  }
+  const libs = open(path, why);
+  if (libs === undefined) return undefined;
+  const { lib, omp } = libs;
   const loaded = Math.max(1, Math.floor(threads));
   let most = loaded;
-  let now = 0;
   const set = (n: number) => {
-    if (n !== now) {
+    if (n !== ompThreads) {
       omp.symbols.omp_set_num_threads(n);
-      now = n;
+      ompThreads = n;
     }
   };
   set(most);
@@ -190,8 +219,8 @@ export function openOneDnn(
       return most;
     },
     close(): void {
-      lib.close();
-      omp.close();
+      // The libraries stay loaded: unloading libgomp or libdnnl under their
+      // live OpenMP threads crashes the process.
     },
   };
 }
