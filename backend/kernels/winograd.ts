@@ -23,7 +23,7 @@
  *
  * @module
  */
-import type { Blas } from "./blas.ts";
+import { type Blas, parallelPays } from "./blas.ts";
 import { arenaSimd, inArena, type WinogradSimd } from "./scratch_arena.ts";
 import {
   cornerTap,
@@ -137,16 +137,17 @@ const JS_TRANSFORM_NS = 1.2;
 /**
  * The algorithm for `c`, or `undefined` where the direct products are
  * cheaper (`options.direct` multiply-adds, by default the shifted-view
- * products on the whole grid, `r²·n·rows·cols·k·co`). The model, in
- * multiply-adds on `options.threads` BLAS threads doing
- * `options.macsPerNs` each: the products' `α²·tiles·k·co`, plus the
+ * products on the whole grid, `r²·n·rows·cols·k·co`). The model, in time:
+ * the products' `α²·tiles·k·co` multiply-adds at `options.macsPerNs` a
+ * thread on `options.threads` threads (one where `parallelPays` says the
+ * product is too small for more), plus the
  * transforms' values written and read (U and M: `α²·tiles·(k + co)`; V:
  * `α²·k·co`) at about {@linkcode SIMD_TRANSFORM_NS} each where the SIMD
  * loops run (channels in fours), else {@linkcode JS_TRANSFORM_NS} (measured
- * on pix2pix's layers),
- * times the threads (the transforms run on one); no Winograd on under 32
- * tiles (100 with more than one thread), where the products are too short
- * to run at full speed, and none for the 4×4 filter without the SIMD loops.
+ * on pix2pix's layers) on one thread; no Winograd on under 32 tiles (100
+ * where the products get more than one thread), where the products are too
+ * short to run at full speed, and none for the 4×4 filter without the SIMD
+ * loops.
  */
 export function winogradTile(
   c: GridCorrelation,
@@ -159,22 +160,25 @@ export function winogradTile(
     return variants.find((v) => v.m === m) ?? variants[0];
   }
   const threads = Math.max(1, options.threads ?? 1);
+  const rate = options.macsPerNs ?? 50;
   const kn = c.k * c.co;
-  const direct = options.direct ?? c.r * c.r * c.n * c.rows * c.cols * kn;
   const simd = c.k % 4 === 0 && c.co % 4 === 0 && arenaSimd() !== null;
   if (!simd && c.r !== 2) return undefined;
-  // The transforms run on one thread, the products on all of them.
-  const perValue = threads * (options.macsPerNs ?? 50) *
-    (simd ? SIMD_TRANSFORM_NS : JS_TRANSFORM_NS);
-  const fewest = threads > 1 ? 100 : 32;
+  // Time in ns: products on the threads they get (one where parallelPays
+  // says no), the transforms on one.
+  const on = (m: number) => (parallelPays(m, c.co, c.k) ? threads : 1);
+  const directRows = c.n * c.rows * c.cols;
+  const direct = options.direct ?? c.r * c.r * directRows * kn;
+  const perValue = simd ? SIMD_TRANSFORM_NS : JS_TRANSFORM_NS;
   let best: WinogradVariant | undefined;
-  let bestCost = direct;
+  let bestCost = direct / (rate * on(directRows));
   for (const v of variants) {
     const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
-    if (tiles < fewest) continue;
+    const t = on(tiles);
+    if (tiles < (t > 1 ? 100 : 32)) continue;
     const a2 = (v.m + v.r - 1) ** 2;
     const values = a2 * tiles * (c.k + c.co) + a2 * kn;
-    const cost = a2 * tiles * kn + perValue * values;
+    const cost = (a2 * tiles * kn) / (rate * t) + perValue * values;
     if (cost < bestCost) {
       best = v;
       bestCost = cost;
