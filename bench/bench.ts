@@ -27,7 +27,7 @@
  * ```sh
  * deno task bench [--config full|small|both|none] [--threads 2,1|none]
  *   [--backend wasm|cpu] [--kernels p2p|stock] [--blas auto|off|PATH]
- *   [--steps 5] [--warmup 2] [--rounds 2]
+ *   [--steps 5] [--warmup 2] [--rounds 3]
  *   [--webgpu full|small|both|none] [--webgpu-steps 3] [--no-torch]
  *   [--torch-device cuda] [--profile] [--write]
  * ```
@@ -475,7 +475,7 @@ const USAGE = `usage: deno task bench [options]
   --kernels p2p|stock             p2p's wasm kernels, or tfjs-wasm's own plus the missing filter gradient
   --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
   --steps N                       timed runs after warm-up, each round (default 5)
-  --rounds N                      CPU rounds, p2p and PyTorch alternating by configuration and thread count, samples pooled (default 2)
+  --rounds N                      CPU rounds, p2p and PyTorch alternating by configuration and thread count, samples pooled (default 3)
   --warmup N                      warm-up runs (default 2)
   --webgpu full|small|both|none   WebGPU rows, stock and p2p kernels, when an adapter exists (default small)
   --webgpu-steps N                timed WebGPU runs (default 3, warm-up 1)
@@ -623,7 +623,7 @@ async function main(): Promise<void> {
       backend: { type: "string", default: "wasm" },
       config: { type: "string", default: "both" },
       steps: { type: "string", default: "5" },
-      rounds: { type: "string", default: "2" },
+      rounds: { type: "string", default: "3" },
       warmup: { type: "string", default: "2" },
       threads: { type: "string" },
       blas: { type: "string", default: "auto" },
