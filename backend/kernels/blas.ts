@@ -12,7 +12,12 @@
  *
  * @module
  */
-import { isOneDnn, ONEDNN_CANDIDATES, openOneDnn } from "./onednn_blas.ts";
+import {
+  clampThreads,
+  isOneDnn,
+  ONEDNN_CANDIDATES,
+  openOneDnn,
+} from "./onednn_blas.ts";
 
 /** Row-major single-precision GEMM: `C = alpha · op(A) · op(B) + beta · C`. */
 export interface Blas {
@@ -274,12 +279,7 @@ function openOpenBlas(
       );
     },
     setThreads(n: number): number {
-      if (typeof n !== "number" || Number.isNaN(n)) {
-        throw new RangeError(
-          `Blas.setThreads: expected a thread count (clamped to [1, ${threads}]), received ${n}`,
-        );
-      }
-      most = Math.max(1, Math.min(threads, Math.floor(n)));
+      most = clampThreads(n, threads);
       setNum(most);
       now = lib.symbols.openblas_get_num_threads();
       return now;

@@ -127,6 +127,19 @@ function open(
   return libs;
 }
 
+/**
+ * `n` clamped to `[1, loaded]` for `Blas.setThreads`; throws on what is not a
+ * number, naming it.
+ */
+export function clampThreads(n: number, loaded: number): number {
+  if (typeof n !== "number" || Number.isNaN(n)) {
+    throw new RangeError(
+      `Blas.setThreads: expected a thread count (clamped to [1, ${loaded}]), received ${n}`,
+    );
+  }
+  return Math.max(1, Math.min(loaded, Math.floor(n)));
+}
+
 /** Whether a library path names oneDNN (`libdnnl…`). */
 export function isOneDnn(path: string): boolean {
   return /(^|\/)libdnnl[^/]*$/.test(path);
@@ -209,12 +222,7 @@ export function openOneDnn(
       run(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     },
     setThreads(n: number): number {
-      if (typeof n !== "number" || Number.isNaN(n)) {
-        throw new RangeError(
-          `Blas.setThreads: expected a thread count (clamped to [1, ${loaded}]), received ${n}`,
-        );
-      }
-      most = Math.max(1, Math.min(loaded, Math.floor(n)));
+      most = clampThreads(n, loaded);
       set(most);
       return most;
     },

@@ -354,10 +354,14 @@ export function winogradInput(
     validCols: c.cols,
     channels: c.k,
   };
-  const simd = arenaSimd();
-  const vec = simd === null ? null : simd[`in${v.name}`];
   const dst = { data: u, stride: padded(tiles * c.k) };
+  const vec = simdLoop(`in${v.name}`);
   transformTiles(c, v.m, v.m + v.r - 1, src, dst, tileIn, vec, inputTile(v));
+}
+
+/** The SIMD loop exported as `name`, or `null` without the SIMD module. */
+export function simdLoop(name: string): ((...args: number[]) => void) | null {
+  return arenaSimd()?.[name] ?? null;
 }
 
 /** Where {@linkcode transformTiles} reads its tiles. */

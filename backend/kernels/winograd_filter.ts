@@ -21,6 +21,7 @@ import {
 import {
   type GridCorrelation,
   padded,
+  simdLoop,
   type TileSource,
   transformTiles,
   winogradInput,
@@ -154,8 +155,7 @@ function dyTransform(
     validCols: c.ow,
     channels: c.co,
   };
-  const simd = arenaSimd();
-  const vec = simd === null ? null : simd[`dy${v.name}`];
   const dst = { data: scratch.y, stride: padded(tiles * c.co) };
+  const vec = simdLoop(`dy${v.name}`);
   transformTiles(c, v.m, v.m, src, dst, scratch.tileDy, vec, dyTile(v));
 }
