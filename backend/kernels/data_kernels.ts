@@ -19,6 +19,26 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import type { DirectKernel, TensorInfo, WasmBackendLike } from "./wasm_heap.ts";
+import { heapSimdModule } from "./heap_simd_module.ts";
+import {
+  COPY_ROWS_WASM,
+  COPY_ROWS_WASM_SHARED,
+} from "./wasm/copy_rows_wasm.ts";
+
+/** `wasm/copy_rows.wat`'s strided copy on a backend's heap (byte offsets), or `null`. */
+const copyRows = heapSimdModule(
+  COPY_ROWS_WASM,
+  COPY_ROWS_WASM_SHARED,
+  (e) =>
+    e.copy_rows as (
+      src: number,
+      dst: number,
+      bytes: number,
+      rows: number,
+      srcStride: number,
+      dstStride: number,
+    ) => void,
+);
 
 /** The wasm backend's reference counting, used to share memory. */
 interface RefCounting {
@@ -270,7 +290,11 @@ export function concatFast(args: Args, fallback: DirectKernel): TensorInfo {
     const [, xo] = heap32(backend, t);
     let src = xo;
     let dst = oo + col;
-    if (run < 256) {
+    const copy = copyRows(backend);
+    if (copy !== null) {
+      // One memory.copy a row, inside WebAssembly.
+      copy(4 * src, 4 * dst, 4 * run, rows, 4 * run, 4 * outInner);
+    } else if (run < 256) {
       for (let row = 0; row < rows; row++) {
         for (let i = 0; i < run; i++) heap[dst + i] = heap[src + i];
         src += run;
