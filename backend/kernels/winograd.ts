@@ -129,8 +129,10 @@ function variantsFor(r: number): WinogradVariant[] {
   return WINOGRAD_VARIANTS.filter((v) => v.r === r);
 }
 
-/** A transformed value's cost (U, M, V) in ns, SIMD loops (see {@linkcode winogradTile}). */
+/** A transformed tile value's cost (U, M) in ns, SIMD loops (see {@linkcode winogradTile}). */
 const SIMD_TRANSFORM_NS = 0.4;
+/** A transformed filter value's (V: one streaming pass over the taps). */
+const SIMD_FILTER_NS = 0.16;
 /** The same for the JavaScript loops. */
 const JS_TRANSFORM_NS = 1.2;
 
@@ -141,9 +143,10 @@ const JS_TRANSFORM_NS = 1.2;
  * the products' `α²·tiles·k·co` multiply-adds at `options.macsPerNs` a
  * thread on `options.threads` threads (one where `parallelPays` says the
  * product is too small for more), plus the
- * transforms' values written and read (U and M: `α²·tiles·(k + co)`; V:
- * `α²·k·co`) at about {@linkcode SIMD_TRANSFORM_NS} each where the SIMD
- * loops run (channels in fours), else {@linkcode JS_TRANSFORM_NS} (measured
+ * transforms' values written and read (U and M: `α²·tiles·(k + co)` at
+ * about {@linkcode SIMD_TRANSFORM_NS} each; V: `α²·k·co` at
+ * {@linkcode SIMD_FILTER_NS}) where the SIMD loops run (channels in fours),
+ * else all at {@linkcode JS_TRANSFORM_NS} (measured
  * on pix2pix's layers) on one thread; no Winograd on under 32 tiles (100
  * where the products get more than one thread), where the products are too
  * short to run at full speed, and none for the 4×4 filter without the SIMD
@@ -170,6 +173,7 @@ export function winogradTile(
   const directRows = c.n * c.rows * c.cols;
   const direct = options.direct ?? c.r * c.r * directRows * kn;
   const perValue = simd ? SIMD_TRANSFORM_NS : JS_TRANSFORM_NS;
+  const perFilterValue = simd ? SIMD_FILTER_NS : JS_TRANSFORM_NS;
   let best: WinogradVariant | undefined;
   let bestCost = direct / (rate * on(directRows));
   for (const v of variants) {
@@ -177,8 +181,8 @@ export function winogradTile(
     const t = on(tiles);
     if (tiles < (t > 1 ? 100 : 32)) continue;
     const a2 = (v.m + v.r - 1) ** 2;
-    const values = a2 * tiles * (c.k + c.co) + a2 * kn;
-    const cost = (a2 * tiles * kn) / (rate * t) + perValue * values;
+    const cost = (a2 * tiles * kn) / (rate * t) +
+      perValue * a2 * tiles * (c.k + c.co) + perFilterValue * a2 * kn;
     if (cost < bestCost) {
       best = v;
       bestCost = cost;
