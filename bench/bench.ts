@@ -616,6 +616,77 @@ export function mergeTorchResults(runs: TorchResult[]): TorchResult {
   };
 }
 
+/** What {@linkcode cpuRounds} runs. */
+interface CpuRoundsPlan {
+  /** Rounds. */
+  rounds: number;
+  /** Thread counts. */
+  threadList: number[];
+  /** CPU configurations. */
+  configs: ("full" | "small")[];
+  /** The p2p children's backend, kernels, BLAS, steps and warm-up. */
+  spec: Pick<ModeSpec, "backend" | "kernels" | "blas" | "steps" | "warmup">;
+  /** Profile in the first round. */
+  profile: boolean;
+  /** Run PyTorch too. */
+  withTorch: boolean;
+}
+
+/**
+ * The CPU rows: `rounds` rounds, each a p2p child then a PyTorch run per
+ * thread count and configuration (so that both see about the same machine:
+ * its speed drifts by up to ~20 % over minutes), samples pooled by thread
+ * count; failures of PyTorch runs in `note`.
+ */
+async function cpuRounds(
+  plan: CpuRoundsPlan,
+): Promise<
+  { runs: ModeResult[]; torch: Map<number, TorchResult>; note: string }
+> {
+  const parts = new Map<number, { p2p: ModeResult[]; torch: TorchResult[] }>(
+    plan.threadList.map((t) => [t, { p2p: [], torch: [] }]),
+  );
+  let note = "";
+  for (let round = 0; round < plan.rounds && plan.configs.length; round++) {
+    for (const threads of plan.threadList) {
+      const part = parts.get(threads)!;
+      for (const name of plan.configs) {
+        part.p2p.push(
+          await runModeInChild({
+            ...plan.spec,
+            threads,
+            configs: [name],
+            profile: plan.profile && round === 0,
+          }),
+        );
+        if (!plan.withTorch) continue;
+        console.error(`PyTorch (${threadWord(threads)}, ${name}) …`);
+        try {
+          part.torch.push(
+            await benchTorch(
+              [CONFIGS[name]],
+              plan.spec.steps,
+              plan.spec.warmup,
+              threads,
+            ),
+          );
+        } catch (e) {
+          note += `PyTorch (${threadWord(threads)}, ${name}) failed: ${
+            (e as Error).message
+          } `;
+        }
+      }
+    }
+  }
+  const runs: ModeResult[] = [];
+  const torch = new Map<number, TorchResult>();
+  for (const [threads, part] of parts) {
+    if (part.p2p.length) runs.push(mergeModeResults(part.p2p));
+    if (part.torch.length) torch.set(threads, mergeTorchResults(part.torch));
+  }
+  return { runs, torch, note };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: Deno.args,
@@ -707,45 +778,18 @@ async function main(): Promise<void> {
   // p2p and PyTorch alternate, one configuration and thread count at a time,
   // round after round, so that both see about the same machine: its speed
   // drifts by up to ~20 % over minutes (other virtual machines on the host).
-  const cpuRuns: ModeResult[] = [];
   const rounds = int(values.rounds, "rounds", 1);
-  const parts = new Map<number, { p2p: ModeResult[]; torch: TorchResult[] }>(
-    threadList.map((t) => [t, { p2p: [], torch: [] }]),
-  );
-  for (let round = 0; round < rounds && cpuConfigs.length; round++) {
-    for (const threads of threadList) {
-      const part = parts.get(threads)!;
-      for (const name of cpuConfigs) {
-        part.p2p.push(
-          await runModeInChild({
-            backend,
-            threads,
-            kernels,
-            blas: values.blas!,
-            configs: [name],
-            steps,
-            warmup,
-            profile: values.profile! && round === 0,
-          }),
-        );
-        if (!withTorch) continue;
-        console.error(`PyTorch (${threadWord(threads)}, ${name}) …`);
-        try {
-          part.torch.push(
-            await benchTorch([CONFIGS[name]], steps, warmup, threads),
-          );
-        } catch (e) {
-          torchNote += `PyTorch (${threadWord(threads)}, ${name}) failed: ${
-            (e as Error).message
-          } `;
-        }
-      }
-    }
-  }
-  for (const [threads, part] of parts) {
-    if (part.p2p.length) cpuRuns.push(mergeModeResults(part.p2p));
-    if (part.torch.length) torch.set(threads, mergeTorchResults(part.torch));
-  }
+  const cpu = await cpuRounds({
+    rounds,
+    threadList,
+    configs: cpuConfigs,
+    spec: { backend, kernels, blas: values.blas!, steps, warmup },
+    profile: values.profile!,
+    withTorch,
+  });
+  const cpuRuns = cpu.runs;
+  for (const [t, r] of cpu.torch) torch.set(t, r);
+  torchNote += cpu.note;
   const gpuRuns: ModeResult[] = [];
   let gpuNote = "";
   if (gpuConfigs.length) {
