@@ -25,8 +25,10 @@ import {
   type TileSource,
   transformTiles,
   winogradInput,
+  winogradScratchSizes,
   winogradTile,
   type WinogradTileOptions,
+  type WinogradVariant,
 } from "./winograd.ts";
 import { dyTile, filterOutput } from "./winograd_js.ts";
 
@@ -60,20 +62,27 @@ export interface FilterGradScratch {
   tileDy: Float32Array;
 }
 
-/** The sizes (floats) of the {@linkcode FilterGradScratch} buffers, in its order. */
+/**
+ * The sizes (floats) of the {@linkcode FilterGradScratch} buffers, in its
+ * order: those of the forward pass's scratch with the same tiles
+ * (`winogradScratchSizes`), less its bias row.
+ */
 export function winogradFilterScratchSizes(
   c: GridCorrelation,
   v: FilterGradVariant,
 ): number[] {
-  const a2 = (v.m + v.r - 1) ** 2;
-  const tiles = c.n * Math.ceil(c.oh / v.m) * Math.ceil(c.ow / v.m);
-  return [
-    a2 * padded(c.k * c.co),
-    a2 * padded(tiles * c.k),
-    a2 * padded(tiles * c.co),
-    a2 * c.k,
-    v.m * v.m * c.co,
-  ];
+  return winogradScratchSizes(c, forwardOf(v)).slice(0, 5);
+}
+
+/** The forward variant whose input transform and tiles `v` shares. */
+function forwardOf(v: FilterGradVariant): WinogradVariant {
+  const forward = WINOGRAD_VARIANTS.find((f) => f.name === v.input);
+  if (forward === undefined || forward.m !== v.m || forward.r !== v.r) {
+    throw new RangeError(
+      `winograd: no forward variant "${v.input}" with ${v.m}×${v.m} tiles and ${v.r}×${v.r} taps for F(${v.r}×${v.r}, ${v.m}×${v.m})`,
+    );
+  }
+  return forward;
 }
 
 /** The {@linkcode FilterGradScratch} of views in the order of {@linkcode winogradFilterScratchSizes}. */
@@ -98,8 +107,8 @@ export function winogradFilterGrad(
   taps: Float32Array[],
   scratch: FilterGradScratch,
 ): void {
-  const forward = WINOGRAD_VARIANTS.find((f) => f.name === v.input);
-  if (forward === undefined || v.r !== c.r || taps.length !== c.r * c.r) {
+  const forward = forwardOf(v);
+  if (v.r !== c.r || taps.length !== c.r * c.r) {
     throw new RangeError(
       `winogradFilterGrad: a ${c.r}×${c.r} correlation with ${taps.length} taps cannot run F(${v.r}×${v.r}, ${v.m}×${v.m})`,
     );

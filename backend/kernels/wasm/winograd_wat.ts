@@ -426,30 +426,45 @@ function outputFunction(v: WinogradVariant): string {
   ].join("\n");
 }
 
-/** `w{name}`: the filter transform (see the module doc). */
-function weightFunction(v: WinogradVariant): string {
-  const a = v.m + v.r - 1;
-  const { locals, body } = separable(v.g, v.r);
+/**
+ * A function applying `X·D·Xᵀ` entry by entry to blocks of matrices
+ * (`(src, srcStride, dst, dstStride, bytes)`: input block `(p, q)` of the
+ * `size × size` at `src + (p·size + q)·srcStride`, result `(i, j)` at
+ * `dst + (i·rows + j)·dstStride`, `bytes` of each; results `skip` names are
+ * not stored): `w{name}` with `G`, `dw{name}` with `Aᵀ`.
+ */
+function blockFunction(
+  exportName: string,
+  x: Matrix,
+  size: number,
+  skip: (i: number, j: number) => boolean = () => false,
+): string {
+  const rows = x.length;
+  const { locals, body } = separable(x, size);
   const names: string[] = [];
-  const loads = ["(local.set $p (i32.add (local.get $t0) (local.get $off)))"];
-  for (let p = 0; p < v.r; p++) {
-    for (let q = 0; q < v.r; q++) {
+  const loads = ["(local.set $p (i32.add (local.get $src) (local.get $off)))"];
+  for (let p = 0; p < size; p++) {
+    for (let q = 0; q < size; q++) {
       names.push(`d${p}_${q}`);
       loads.push(`(local.set $d${p}_${q} (v128.load (local.get $p)))`);
-      loads.push("(local.set $p (i32.add (local.get $p) (local.get $ts)))");
+      loads.push(
+        "(local.set $p (i32.add (local.get $p) (local.get $src_stride)))",
+      );
     }
   }
-  const stores = ["(local.set $q (i32.add (local.get $v) (local.get $off)))"];
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < a; j++) {
-      if (cornerTap(v, i, j) === undefined) {
+  const stores = ["(local.set $q (i32.add (local.get $dst) (local.get $off)))"];
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < rows; j++) {
+      if (!skip(i, j)) {
         stores.push(`(v128.store (local.get $q) ${get(`o${i}_${j}`)})`);
       }
-      stores.push("(local.set $q (i32.add (local.get $q) (local.get $ks)))");
+      stores.push(
+        "(local.set $q (i32.add (local.get $q) (local.get $dst_stride)))",
+      );
     }
   }
   return [
-    `(func (export "w${v.name}") (param $t0 i32) (param $ts i32) (param $v i32) (param $ks i32) (param $bytes i32)`,
+    `(func (export "${exportName}") (param $src i32) (param $src_stride i32) (param $dst i32) (param $dst_stride i32) (param $bytes i32)`,
     `  (local $off i32) (local $p i32) (local $q i32) ${
       v128Locals([...names, ...locals])
     }`,
@@ -458,6 +473,16 @@ function weightFunction(v: WinogradVariant): string {
     ) => "  " + s),
     ")",
   ].join("\n");
+}
+
+/** `w{name}`: the filter transform (see the module doc); the entries that are taps are not stored. */
+function weightFunction(v: WinogradVariant): string {
+  return blockFunction(
+    `w${v.name}`,
+    v.g,
+    v.r,
+    (i, j) => cornerTap(v, i, j) !== undefined,
+  );
 }
 
 /**
@@ -470,39 +495,13 @@ function dyFunction(v: FilterGradVariant): string {
 }
 
 /**
- * `dw{name} (dv, ks, t0, ts, bytes)`: the taps' gradients from the summed
+ * `dw{name} (dv, ks, t0, ts, bytes)` ({@linkcode blockFunction}'s
+ * `(src, srcStride, dst, dstStride, bytes)`): the taps' gradients from the summed
  * products (`Aᵀ` on the `α²` blocks at `dv + ξ·ks`, `bytes` of each), tap
  * `p·r + q` written at `t0 + (p·r + q)·ts`.
  */
 function dwFunction(v: FilterGradVariant): string {
-  const a = v.m + v.r - 1;
-  const { locals, body } = separable(v.at, a);
-  const names: string[] = [];
-  const loads = ["(local.set $q (i32.add (local.get $dv) (local.get $off)))"];
-  for (let i = 0; i < a; i++) {
-    for (let j = 0; j < a; j++) {
-      names.push(`d${i}_${j}`);
-      loads.push(`(local.set $d${i}_${j} (v128.load (local.get $q)))`);
-      loads.push("(local.set $q (i32.add (local.get $q) (local.get $ks)))");
-    }
-  }
-  const stores = ["(local.set $p (i32.add (local.get $t0) (local.get $off)))"];
-  for (let p = 0; p < v.r; p++) {
-    for (let q = 0; q < v.r; q++) {
-      stores.push(`(v128.store (local.get $p) ${get(`o${p}_${q}`)})`);
-      stores.push("(local.set $p (i32.add (local.get $p) (local.get $ts)))");
-    }
-  }
-  return [
-    `(func (export "dw${v.name}") (param $dv i32) (param $ks i32) (param $t0 i32) (param $ts i32) (param $bytes i32)`,
-    `  (local $off i32) (local $p i32) (local $q i32) ${
-      v128Locals([...names, ...locals])
-    }`,
-    ...channelLoop("(local.get $bytes)", [...loads, ...body, ...stores]).map((
-      s,
-    ) => "  " + s),
-    ")",
-  ].join("\n");
+  return blockFunction(`dw${v.name}`, v.at, v.m + v.r - 1);
 }
 
 /** The whole module's text. */
