@@ -16,7 +16,8 @@
  *   `P2pAdamUpdate`, the fused Adam update of `@p2p/train`'s `Adam`
  *   optimizer; `P2pBatchNormTrain` / `P2pBatchNormTrainGrad`, training-mode
  *   batch normalisation and its gradient in two passes each (`@p2p/layers`'
- *   BatchNormalization runs them).
+ *   BatchNormalization runs them); `P2pDropout`, seeded dropout in one pass
+ *   (`@p2p/layers`' SeededDropout runs it).
  *
  * @module
  */
@@ -33,6 +34,7 @@ import { batchMatMulConfig } from "./kernels/wasm/batch_mat_mul.ts";
 import { batchNormTrainConfig } from "./kernels/wasm/batch_norm_train.ts";
 import { batchNormTrainGradConfig } from "./kernels/wasm/batch_norm_train_grad.ts";
 import { concatConfig } from "./kernels/wasm/concat.ts";
+import { dropoutConfig } from "./kernels/wasm/dropout.ts";
 import { conv2DConfig } from "./kernels/wasm/conv2d.ts";
 import { conv2DBackpropFilterConfig } from "./kernels/wasm/conv2d_backprop_filter.ts";
 import { conv2DBackpropInputConfig } from "./kernels/wasm/conv2d_backprop_input.ts";
@@ -164,6 +166,7 @@ const DATA_KERNELS: tf.KernelConfig[] = [
   adamUpdateConfig,
   batchNormTrainConfig,
   batchNormTrainGradConfig,
+  dropoutConfig,
 ];
 
 /** Loads the native BLAS `options` ask for; `undefined` (reason in `why`) when there is none. */

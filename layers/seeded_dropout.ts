@@ -117,6 +117,41 @@ export function attachDropoutStream(
   }
 }
 
+/**
+ * Name of the fused kernel (wasm, after `registerFastWasmKernels` in
+ * `@p2p/backend`): input `x`, attrs `seed` and `rate`; the output of
+ * {@linkcode SeededDropout}'s tf ops, bit for bit, in one pass.
+ */
+export const DROPOUT_KERNEL = "P2pDropout";
+
+/** Whether the current backend has {@linkcode DROPOUT_KERNEL}. */
+function dropoutFused(): boolean {
+  return tf.getKernel(DROPOUT_KERNEL, tf.getBackend()) != null;
+}
+
+let gradientRegistered = false;
+
+/**
+ * Registers (once) the gradient of {@linkcode DROPOUT_KERNEL}: dropout is
+ * x times a mask fixed by the seed, so its gradient is the same kernel on
+ * dy (the mask is drawn again from the seed, not kept).
+ */
+function registerDropoutGradient(): void {
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: DROPOUT_KERNEL,
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], _saved, attrs) => ({
+      x: () =>
+        tf.engine().runKernel(
+          DROPOUT_KERNEL,
+          { x: dy as tf.Tensor },
+          attrs,
+        ) as tf.Tensor,
+    }),
+  });
+}
+
 /** Options of {@linkcode SeededDropout}. */
 export interface SeededDropoutOptions {
   /** Fraction of units dropped. @default 0.5 */
@@ -156,6 +191,14 @@ export class SeededDropout extends tf.layers.Layer {
     const x = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs?.training || this.rate === 0) return tf.clone(x);
     const seed = (this.stream ?? defaultStream).nextSeed();
+    if (x.dtype === "float32" && dropoutFused()) {
+      registerDropoutGradient();
+      return tf.engine().runKernel(
+        DROPOUT_KERNEL,
+        { x },
+        { seed, rate: this.rate },
+      ) as Tensor;
+    }
     return tf.tidy(() => {
       const keep = tf.less(
         tf.randomUniform(x.shape, 0, 1, "float32", seed),
