@@ -82,8 +82,21 @@ function scratch(
   ];
 }
 
-/** μ, σ² and the scale and shift of y = x·scale + shift of one channel, from its shifted sums. */
+/** Where {@linkcode channelStats} writes a channel's μ, σ², scale and shift. */
+interface StatsOut {
+  mean: Float32Array;
+  variance: Float32Array;
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/**
+ * μ, σ² and the scale and shift of y = x·scale + shift of channel `c`, from
+ * its sums shifted by `k`, into `out` (no allocation: it runs per channel).
+ */
 function channelStats(
+  out: StatsOut,
+  c: number,
   k: number,
   s1: number,
   s2: number,
@@ -91,12 +104,15 @@ function channelStats(
   gamma: number,
   beta: number,
   eps: number,
-): [number, number, number, number] {
+): void {
   const m1 = s1 / M;
   const variance = Math.max(0, s2 / M - m1 * m1);
   const mean = k + m1;
   const scale = gamma / Math.sqrt(variance + eps);
-  return [mean, variance, scale, beta - mean * scale];
+  out.mean[c] = mean;
+  out.variance[c] = variance;
+  out.scale[c] = scale;
+  out.shift[c] = beta - mean * scale;
 }
 
 /** The tensors of the forward passes: inputs, then outputs. */
@@ -140,6 +156,7 @@ function trainJs(
   // accumulating every channel of a row into arrays).
   const scale = new Float64Array(C);
   const shift = new Float64Array(C);
+  const stats = { mean: MU, variance: VAR, scale, shift };
   for (let c = 0; c < C; c++) {
     const k = M > 0 ? X[c] : 0;
     let s1 = 0;
@@ -149,7 +166,9 @@ function trainJs(
       s1 += d;
       s2 += d * d;
     }
-    [MU[c], VAR[c], scale[c], shift[c]] = channelStats(
+    channelStats(
+      stats,
+      c,
       k,
       s1,
       s2,
@@ -185,9 +204,12 @@ function trainSimd(
   S1.fill(0);
   S2.fill(0);
   simd.stats(X.byteOffset, n, C, K.byteOffset, S1.byteOffset, S2.byteOffset);
-  // scale into K, shift into S1.
+  // scale into K, shift into S1 (each read before it is written).
+  const stats = { mean: MU, variance: VAR, scale: K, shift: S1 };
   for (let c = 0; c < C; c++) {
-    [MU[c], VAR[c], K[c], S1[c]] = channelStats(
+    channelStats(
+      stats,
+      c,
       K[c],
       S1[c],
       S2[c],
