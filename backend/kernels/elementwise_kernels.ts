@@ -16,7 +16,9 @@
  * - `Add` of a tensor and a per-channel row (a bias);
  * - `Tanh` on float32 (the generator's output layer: tfjs-wasm's takes
  *   ~20 ns an element) as Eigen's rational approximation, within 2 ulp of
- *   float32 `tanh`.
+ *   float32 `tanh`, evaluated in float64 four at a time in WebAssembly SIMD
+ *   (`wasm/tanh_simd.wat`, the JavaScript loop's bits; ~3 ns an element
+ *   against its ~8).
  *
  * Anything else (other dtypes, broadcasting, a rank-1 condition) goes to the
  * stock kernel.
@@ -29,6 +31,7 @@ import {
   LEAKY_RELU_WASM,
   LEAKY_RELU_WASM_SHARED,
 } from "./wasm/leaky_relu_wasm.ts";
+import { TANH_WASM, TANH_WASM_SHARED } from "./wasm/tanh_simd_wasm.ts";
 
 /** `wasm/leaky_relu.wat`'s loops on a backend's heap (byte offsets; `n` a multiple of 4), or `null`. */
 const leakyReluLoops = heapSimdModule(
@@ -49,6 +52,13 @@ const leakyReluLoops = heapSimdModule(
       alpha: number,
     ) => void,
   }),
+);
+
+/** `wasm/tanh_simd.wat`'s loop on a backend's heap (byte offsets; `n` a multiple of 4; returns the values left to redo), or `null`. */
+const tanhLoop = heapSimdModule(
+  TANH_WASM,
+  TANH_WASM_SHARED,
+  (e) => e.tanh as (x: number, y: number, n: number) => number,
 );
 
 type Args = {
@@ -224,7 +234,9 @@ const Q4 = 1.18534705686654e-04, Q6 = 1.19825839466702e-06;
 /**
  * `Tanh` on float32 as one loop over the heap: the rational approximation
  * where |x| < 7.9 (x itself below 4e-4, where tanh(x) rounds to x), else
- * `Math.tanh` (±1 in float32, ±0, NaN).
+ * `Math.tanh` (±1 in float32, ±0, NaN). Four at a time in WebAssembly SIMD
+ * where it loads (`wasm/tanh_simd.wat`: the same bits; it leaves [7.9, 9.02)
+ * and NaN to {@linkcode tanhValues}).
  */
 export function tanhFast(args: Args, fallback: DirectKernel): TensorInfo {
   const { inputs: { x }, backend } = args;
@@ -234,15 +246,33 @@ export function tanhFast(args: Args, fallback: DirectKernel): TensorInfo {
   if (n === 0) return out;
   const xv = backend.typedArrayFromHeap(x) as Float32Array;
   const ov = backend.typedArrayFromHeap(out) as Float32Array;
-  for (let i = 0; i < n; i++) {
-    const v = xv[i];
+  const loop = tanhLoop(backend);
+  const simd = loop === null ? 0 : n - (n % 4);
+  if (simd > 0 && loop!(xv.byteOffset, ov.byteOffset, simd) > 0) {
+    for (let i = 0; i < simd; i++) {
+      const a = Math.abs(xv[i]);
+      if (!(a < 7.9) && !(a >= 9.02)) ov[i] = Math.tanh(xv[i]);
+    }
+  }
+  tanhValues(xv, ov, simd, n);
+  return out;
+}
+
+/** Tanh of `x[from..to)` into `out`, as {@linkcode tanhFast} computes it. */
+export function tanhValues(
+  x: Float32Array,
+  out: Float32Array,
+  from: number,
+  to: number,
+): void {
+  for (let i = from; i < to; i++) {
+    const v = x[i];
     const a = Math.abs(v);
     if (a < 7.9 && a >= 4e-4) {
       const v2 = v * v;
       const p = v * (T1 + v2 * (T3 + v2 * (T5 + v2 * (T7 + v2 * (T9 +
                         v2 * (T11 + v2 * T13))))));
-      ov[i] = p / (Q0 + v2 * (Q2 + v2 * (Q4 + v2 * Q6)));
-    } else ov[i] = a < 4e-4 ? v : Math.tanh(v);
+      out[i] = p / (Q0 + v2 * (Q2 + v2 * (Q4 + v2 * Q6)));
+    } else out[i] = a < 4e-4 ? v : Math.tanh(v);
   }
-  return out;
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as tf from "@tensorflow/tfjs";
 import { assertWasmMatchesCpu, randn, runOn } from "./test_util.ts";
+import { tanhValues } from "./elementwise_kernels.ts";
 
 tf.enableProdMode();
 
@@ -161,4 +162,30 @@ Deno.test("Add of a bias row wasm = cpu bit for bit (either order, [C] and [1, 1
       `output ${i}`,
     );
   });
+});
+
+Deno.test("Tanh wasm (SIMD four at a time, redoing [7.9, 9.02) and NaN) = the JavaScript loop, bit for bit", async () => {
+  const values: number[] = [NaN, Infinity, -Infinity, 0, -0, 1e-40, -1e-40];
+  for (let v = -12; v <= 12; v += 0.00731) values.push(v);
+  for (const edge of [4e-4, 7.9, 9.02]) {
+    for (let k = -3; k <= 3; k++) {
+      const v = Math.fround(edge * (1 + k * 6e-8));
+      values.push(v, -v);
+    }
+  }
+  values.push(1, 2); // not a multiple of 4: a JavaScript tail
+  const x = new Float32Array(values);
+  const expected = new Float32Array(x.length);
+  tanhValues(x, expected, 0, x.length);
+  const actual = await runOn("xnnpack", () => [tf.tanh(tf.tensor1d(x))]);
+  const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer));
+  const canon = (v: Float32Array) => v.map((e) => (e !== e ? NaN : e));
+  assert.deepEqual(bits(canon(actual.values[0])), bits(canon(expected)));
+});
+
+Deno.test("float32 tanh is exactly ±1 from 9.02 on (the SIMD loop's saturation)", () => {
+  for (let v = 9.02; v < 40; v += 0.001) {
+    assert.equal(Math.fround(Math.tanh(v)), 1, `tanh(${v})`);
+    assert.equal(Math.fround(Math.tanh(-v)), -1, `tanh(${-v})`);
+  }
 });
