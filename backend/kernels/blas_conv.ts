@@ -13,8 +13,8 @@
  */
 import { activeTaps, prunedGeometry } from "./active_taps.ts";
 import type { Blas } from "./blas.ts";
+import { col2imInto, col2imScratch } from "./col2im.ts";
 import {
-  col2imAdd,
   type ConvGeometry,
   convGeometry,
   type ConvPad,
@@ -274,7 +274,7 @@ export function conv2DBackpropInputBlas(
     // Kernel rows and columns that only see padding are skipped.
     const kp = gp.kh * gp.kw * g.ci;
     const run = gp.kw * g.ci;
-    const c = cols(p * kp);
+    const [c, acc] = col2imScratch(p * kp, dxv.length);
     for (let i = 0; i < gp.kh; i++) {
       const wo = weightRow(g, gp, i);
       blas.sgemm(
@@ -293,14 +293,12 @@ export function conv2DBackpropInputBlas(
         kp,
       );
     }
-    dxv.fill(0);
-    col2imAdd(gp, c, dxv);
+    col2imInto(gp, c, acc, dxv);
     return dx;
   }
-  const c = cols(p * k);
+  const [c, acc] = col2imScratch(p * k, dxv.length);
   blas.sgemm(false, true, p, k, g.co, 1, dyv, g.co, wv, g.co, 0, c, k);
-  dxv.fill(0);
-  col2imAdd(g, c, dxv);
+  col2imInto(g, c, acc, dxv);
   return dx;
 }
 

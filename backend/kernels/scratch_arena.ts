@@ -33,6 +33,7 @@ function arena(): WebAssembly.Memory {
   if (memory === null) {
     memory = new WebAssembly.Memory({ initial: 1 });
     simd = undefined;
+    modules = new Map();
   }
   return memory;
 }
@@ -55,6 +56,31 @@ export function arenaSimd(): WinogradSimd | null {
     }
   }
   return simd;
+}
+
+/** Other modules instantiated on the arena, by their base64 text (`null`: it did not load). */
+let modules = new Map<string, WebAssembly.Exports | null>();
+
+/**
+ * The exports of `module` (base64 WebAssembly importing `env.memory`)
+ * instantiated on the arena's memory, or `null` where this engine cannot run
+ * it (no WebAssembly SIMD); cached until {@linkcode releaseArena}.
+ */
+export function arenaModule(module: string): WebAssembly.Exports | null {
+  const mem = arena();
+  let found = modules.get(module);
+  if (found === undefined) {
+    try {
+      found = new WebAssembly.Instance(
+        new WebAssembly.Module(bytes(module)),
+        { env: { memory: mem } },
+      ).exports;
+    } catch {
+      found = null; // no SIMD in this engine
+    }
+    modules.set(module, found);
+  }
+  return found;
 }
 
 /** Whether `view` lies in the arena's memory (as {@linkcode scratchViews} made it). */
@@ -92,4 +118,5 @@ export function scratchViews(sizes: number[]): Float32Array[] {
 export function releaseArena(): void {
   memory = null;
   simd = undefined;
+  modules = new Map();
 }
