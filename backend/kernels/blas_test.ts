@@ -82,7 +82,7 @@ for (const path of LIBRARIES) {
       assert.equal(blas.path, path);
       assert.match(blas.core, /oneDNN|OpenBLAS/);
       assert.ok(blas.macsPerNs > 0, `rate ${blas.macsPerNs}`);
-      for (const shape of [[37, 29, 53], [16, 300, 900]]) {
+      for (const shape of [[37, 29, 53], [16, 300, 900], [13, 300, 900]]) {
         checkProducts(blas, shape);
       }
     } finally {

@@ -3,7 +3,8 @@ import { col2imInto, col2imScratch } from "./col2im.ts";
 import { col2imAdd, convGeometry } from "./im2col.ts";
 import { uniformValues } from "./test_util.ts";
 
-const bits = (v: Float32Array): number[] => Array.from(new Uint32Array(v.slice().buffer));
+const bits = (v: Float32Array): number[] =>
+  Array.from(new Uint32Array(v.slice().buffer));
 
 Deno.test("col2im through the arena (WebAssembly SIMD) = col2imAdd's JavaScript loop, bit for bit", () => {
   const cases: [number[], number[], number, "same" | "valid" | number][] = [

@@ -60,7 +60,11 @@ function scratch(size: number): Float32Array {
   return buffer.subarray(0, size);
 }
 
-/** `C = Tᵀ + beta·C` for `T` (`n × m`, row-major) and `C` (`m × n`, leading dimension `ldc`). */
+/**
+ * `C = Tᵀ + beta·C` for `T` (`n × m`, row-major) and `C` (`m × n`, leading
+ * dimension `ldc`): four rows of C at a time, reading four adjacent values
+ * of each row of T (twice as fast in V8 as a row of C at a time).
+ */
 function transposeInto(
   t: Float32Array,
   m: number,
@@ -69,14 +73,32 @@ function transposeInto(
   c: Float32Array,
   ldc: number,
 ): void {
-  for (let i = 0; i < m; i++) {
-    const row = i * ldc;
+  let i = 0;
+  for (; i + 4 <= m; i += 4) {
+    const r0 = i * ldc;
+    const r1 = r0 + ldc;
+    const r2 = r1 + ldc;
+    const r3 = r2 + ldc;
     if (beta === 0) {
-      for (let j = 0; j < n; j++) c[row + j] = t[j * m + i];
-    } else {
-      for (let j = 0; j < n; j++) {
-        c[row + j] = t[j * m + i] + beta * c[row + j];
+      for (let j = 0, s = i; j < n; j++, s += m) {
+        c[r0 + j] = t[s];
+        c[r1 + j] = t[s + 1];
+        c[r2 + j] = t[s + 2];
+        c[r3 + j] = t[s + 3];
       }
+    } else {
+      for (let j = 0, s = i; j < n; j++, s += m) {
+        c[r0 + j] = t[s] + beta * c[r0 + j];
+        c[r1 + j] = t[s + 1] + beta * c[r1 + j];
+        c[r2 + j] = t[s + 2] + beta * c[r2 + j];
+        c[r3 + j] = t[s + 3] + beta * c[r3 + j];
+      }
+    }
+  }
+  for (; i < m; i++) {
+    const row = i * ldc;
+    for (let j = 0, s = i; j < n; j++, s += m) {
+      c[row + j] = beta === 0 ? t[s] : t[s] + beta * c[row + j];
     }
   }
 }
