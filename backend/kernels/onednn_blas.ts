@@ -48,9 +48,22 @@ const OPENMP = {
 const N = "N".charCodeAt(0);
 const T = "T".charCodeAt(0);
 
-/** Products with 8–64 rows and a wide, long B (measured on a Zen 5: there the transposed product is faster). */
-function fewRows(m: number, n: number, k: number): boolean {
-  return m >= 8 && m <= 64 && n >= 4 * m && n * k >= 1 << 18;
+/**
+ * Whether oneDNN computes `op(A)·op(B)` (8–64 rows, a wide, long B) faster
+ * as `(op(B)ᵀ·op(A)ᵀ)ᵀ`: measured on a Zen 5 (1.5–8× where B is transposed,
+ * and where only A is on several threads), while with B as it is the direct
+ * product is up to 2× faster.
+ */
+function fewRows(
+  m: number,
+  n: number,
+  k: number,
+  transA: boolean,
+  transB: boolean,
+  threads: number,
+): boolean {
+  return m >= 8 && m <= 64 && n >= 4 * m && n * k >= 1 << 18 &&
+    (transB || (transA && threads > 1));
 }
 
 let buffer = new Float32Array(0);
@@ -232,10 +245,11 @@ export function openOneDnn(
     threads: loaded,
     core: "oneDNN sgemm",
     sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
-      set(most > 1 && parallel(m, n, k) ? most : 1);
-      if (fewRows(m, n, k)) {
+      const threads = most > 1 && parallel(m, n, k) ? most : 1;
+      set(threads);
+      if (fewRows(m, n, k, transA, transB, threads)) {
         // Cᵀ = op(B)ᵀ·op(A)ᵀ: oneDNN streams a wide B faster as the rows of
-        // A than as the columns of B (1.4–2× for 8–64 rows), then C = Cᵀᵀ.
+        // A than as the columns of B (see fewRows), then C = Cᵀᵀ.
         const t = scratch(n * m);
         run(!transB, !transA, n, m, k, alpha, b, ldb, a, lda, 0, t, m);
         transposeInto(t, m, n, beta, c, ldc);
