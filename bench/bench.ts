@@ -6,8 +6,9 @@
  * 256×256, batch 1) and `small` (128×128, depth 7, ngf = ndf = 32). For each:
  * ms per training step (`@p2p/train`'s step: G forward, D on real and detached
  * fake + Adam, G loss GAN + 100·L1 through the frozen D + Adam) and per G
- * inference (training mode, as the reference tests), min / median / max over
- * `--steps` runs after `--warmup`; GFLOP/s from the reference's cost figures;
+ * inference (training mode, as the reference tests; the output tensor
+ * computed, not copied out, on both sides), min / median / max over
+ * `--steps` runs (inferences: four times as many) after `--warmup`; GFLOP/s from the reference's cost figures;
  * the share of a matmul peak measured here on the same backend; and growth of
  * `tf.memory().numTensors`. When `/usr/bin/python3` imports torch, the PyTorch
  * harness (`bench/torch_bench.py`) runs in the same invocation and the table
@@ -180,6 +181,13 @@ export async function matmulPeak(n = 2048, reps = 5): Promise<number> {
   return 2 * n ** 3 / (best / 1000) / 1e9;
 }
 
+/**
+ * G inferences timed per training step timed, here and in
+ * `torch_bench.py` alike: an inference is ~1/8 of a step, and its median
+ * needs more samples to hold still on a machine whose speed drifts.
+ */
+export const INFER_RUNS_PER_STEP = 4;
+
 /** Times training steps and G inferences of one configuration on the current backend. */
 export async function benchP2p(
   config: BenchConfig,
@@ -199,24 +207,34 @@ export async function benchP2p(
   const x = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 1) as tf.Tensor4D;
   const y = tf.randomUniform([1, s, s, 3], -1, 1, "float32", 2) as tf.Tensor4D;
   const step = () => trainer.step(x, y);
+  // The output is ready when apply returns on the CPU backends (their
+  // kernels run synchronously); WebGPU's is read back, tfjs's only way to
+  // wait for the GPU. PyTorch's loop does not copy its output out either.
+  const gpu = tf.getBackend() === "webgpu";
   const infer = async () => {
     const out = tf.tidy(() => g.apply(x, { training: true }) as tf.Tensor);
-    await sync(out);
+    if (gpu) await sync(out);
     out.dispose();
   };
-  const time = async (f: () => Promise<unknown>): Promise<[Stats, number]> => {
+  const time = async (
+    f: () => Promise<unknown>,
+    runs: number,
+  ): Promise<[Stats, number]> => {
     for (let i = 0; i < warmup; i++) await f();
     const before = tf.memory().numTensors;
     const ms: number[] = [];
-    for (let i = 0; i < steps; i++) {
+    for (let i = 0; i < runs; i++) {
       const t0 = performance.now();
       await f();
       ms.push(performance.now() - t0);
     }
     return [summarize(ms), tf.memory().numTensors - before];
   };
-  const [train, trainTensorGrowth] = await time(step);
-  const [inferStats, inferTensorGrowth] = await time(infer);
+  const [train, trainTensorGrowth] = await time(step, steps);
+  const [inferStats, inferTensorGrowth] = await time(
+    infer,
+    INFER_RUNS_PER_STEP * steps,
+  );
   const memory = await tf.profile(async () => {
     await step();
   });

@@ -192,7 +192,7 @@ export function loadBlas(
   for (const path of paths) {
     const reasons: string[] = [];
     const blas = isOneDnn(path)
-      ? openOneDnn(path, wanted, parallelPaysNow, reasons)
+      ? openOneDnn(path, wanted, parallelNow(oneDnnParallelPays), reasons)
       : openOpenBlas(path, wanted, reasons);
     if (blas) return { ...blas, macsPerNs: singleThreadRate(blas) };
     if (explicit.includes(path)) why.push(...reasons);
@@ -208,12 +208,16 @@ export function loadBlas(
 /** A BLAS before its rate is measured. */
 export type UnmeasuredBlas = Omit<Blas, "macsPerNs">;
 
-/** Multiply-adds a nanosecond of `blas` on one thread: the best of three 256³ products after one warm-up. */
-function singleThreadRate(blas: UnmeasuredBlas): number {
+/**
+ * Multiply-adds a nanosecond of `blas` on one thread: the best of three 256³
+ * products after one warm-up. Its products may use all `blas.threads`
+ * threads again afterwards.
+ */
+export function singleThreadRate(blas: UnmeasuredBlas): number {
   const n = 256;
   const a = new Float32Array(n * n).fill(0.5);
   const c = new Float32Array(n * n);
-  const most = blas.setThreads(1);
+  blas.setThreads(1);
   let best = Infinity;
   try {
     for (let i = 0; i < 4; i++) {
@@ -222,15 +226,32 @@ function singleThreadRate(blas: UnmeasuredBlas): number {
       if (i > 0) best = Math.min(best, performance.now() - t0);
     }
   } finally {
-    blas.setThreads(most);
+    // All the threads it was loaded with (setThreads(1) returned 1, not the
+    // count before: restoring that left every product on one thread).
+    blas.setThreads(blas.threads);
   }
   return n ** 3 / (Math.max(best, 1e-3) * 1e6);
 }
 
-/** {@linkcode parallelPays} where the per-product choice is on, else always. */
-function parallelPaysNow(m: number, n: number, k: number): boolean {
-  return !adaptive || parallelPays(m, n, k);
+/**
+ * {@linkcode parallelPays} for oneDNN: also products of fewer than 16 rows
+ * whose B holds a million values or more (bound by reading B, which two
+ * cores read faster: measured 1.3–1.6× for 4 rows by 2–8 MB of weights,
+ * where OpenBLAS loses).
+ */
+export function oneDnnParallelPays(m: number, n: number, k: number): boolean {
+  return parallelPays(m, n, k) || (m < 16 && n >= 16 && n * k >= 1 << 20);
 }
+
+/** `rule` where the per-product choice is on, else always. */
+function parallelNow(
+  rule: (m: number, n: number, k: number) => boolean,
+): (m: number, n: number, k: number) => boolean {
+  return (m, n, k) => !adaptive || rule(m, n, k);
+}
+
+/** {@linkcode parallelPays} where the per-product choice is on, else always. */
+const parallelPaysNow = parallelNow(parallelPays);
 
 /** OpenBLAS at `path` on up to `wanted` threads, or `undefined` (reason in `why`). */
 function openOpenBlas(

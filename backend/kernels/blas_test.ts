@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type Blas, loadBlas, parallelPays } from "./blas.ts";
+import {
+  type Blas,
+  loadBlas,
+  oneDnnParallelPays,
+  parallelPays,
+  singleThreadRate,
+} from "./blas.ts";
 import { BLAS_AVAILABLE } from "./test_util.ts";
 
 Deno.test("parallelPays: thin, short or small products stay on one thread", () => {
@@ -144,3 +150,35 @@ function checkProducts(blas: Blas, [m, n, k]: number[]): void {
     }
   }
 }
+
+Deno.test("singleThreadRate measures on one thread, then gives the products all the threads the BLAS was loaded with", () => {
+  const calls: number[] = [];
+  let most = 4;
+  const fake = {
+    path: "fake",
+    threads: 4,
+    core: "fake",
+    sgemm: () => {
+      assert.equal(most, 1, "measured on one thread");
+    },
+    setThreads(n: number): number {
+      calls.push(n);
+      most = Math.max(1, Math.min(4, n));
+      return most;
+    },
+    close: () => {},
+  };
+  const rate = singleThreadRate(fake);
+  assert.ok(rate > 0);
+  assert.deepEqual(calls, [1, 4]);
+  assert.equal(most, 4);
+});
+
+Deno.test("oneDnnParallelPays: also few rows by a large B (reading bound); small products stay on one thread", () => {
+  assert.equal(oneDnnParallelPays(4, 512, 4096), true);
+  assert.equal(oneDnnParallelPays(4, 4096, 512), true);
+  assert.equal(oneDnnParallelPays(8, 256, 2048), false); // half a million values of B
+  assert.equal(oneDnnParallelPays(4225, 12, 32), false);
+  assert.equal(oneDnnParallelPays(196, 1, 4096), false);
+  assert.equal(oneDnnParallelPays(1024, 64, 512), true);
+});
