@@ -8,7 +8,10 @@
  * fake + Adam, G loss GAN + 100·L1 through the frozen D + Adam) and per G
  * inference (training mode, as the reference tests; the output tensor
  * computed, not copied out, on both sides), min / median / max over
- * `--steps` runs (inferences: four times as many) after `--warmup`; GFLOP/s from the reference's cost figures;
+ * `--steps` runs (inferences: four times as many) after `--warmup` (5: the
+ * first few steps of a process run slower while V8 and WebAssembly code
+ * tier up and memory is first touched); GFLOP/s from the reference's cost
+ * figures;
  * the share of a matmul peak measured here on the same backend; and growth of
  * `tf.memory().numTensors`. When `/usr/bin/python3` imports torch, the PyTorch
  * harness (`bench/torch_bench.py`) runs in the same invocation and the table
@@ -28,7 +31,7 @@
  * ```sh
  * deno task bench [--config full|small|both|none] [--threads 2,1|none]
  *   [--backend wasm|cpu] [--kernels p2p|stock] [--blas auto|off|PATH]
- *   [--steps 5] [--warmup 2] [--rounds 3]
+ *   [--steps 5] [--warmup 5] [--rounds 3]
  *   [--webgpu full|small|both|none] [--webgpu-steps 3] [--no-torch]
  *   [--torch-device cuda] [--profile] [--write]
  * ```
@@ -494,7 +497,7 @@ const USAGE = `usage: deno task bench [options]
   --blas auto|off|PATH            native BLAS for wasm convolutions (default auto)
   --steps N                       timed runs after warm-up, each round (default 5)
   --rounds N                      CPU rounds, p2p and PyTorch alternating by configuration and thread count, samples pooled (default 3)
-  --warmup N                      warm-up runs (default 2)
+  --warmup N                      warm-up runs, p2p and PyTorch alike (default 5)
   --webgpu full|small|both|none   WebGPU rows, stock and p2p kernels, when an adapter exists (default small)
   --webgpu-steps N                timed WebGPU runs (default 3, warm-up 1)
   --no-torch                      skip the PyTorch side
@@ -713,7 +716,7 @@ async function main(): Promise<void> {
       config: { type: "string", default: "both" },
       steps: { type: "string", default: "5" },
       rounds: { type: "string", default: "3" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string", default: "5" },
       threads: { type: "string" },
       blas: { type: "string", default: "auto" },
       kernels: { type: "string", default: "p2p" },
