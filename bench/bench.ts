@@ -708,9 +708,11 @@ async function cpuRounds(
   return { runs, torch, note };
 }
 
-async function main(): Promise<void> {
-  const { values } = parseArgs({
-    args: Deno.args,
+type Values = ReturnType<typeof parseBenchArgs>["values"];
+
+function parseBenchArgs(args: string[]) {
+  return parseArgs({
+    args,
     options: {
       backend: { type: "string", default: "wasm" },
       config: { type: "string", default: "both" },
@@ -730,127 +732,119 @@ async function main(): Promise<void> {
       help: { type: "boolean", default: false },
     },
   });
-  if (values.help) {
-    console.log(USAGE);
-    return;
+}
+
+/** The command line, checked. */
+interface BenchPlan {
+  steps: number;
+  warmup: number;
+  rounds: number;
+  webgpuSteps: number;
+  cores: number;
+  threadList: number[];
+  cpuConfigs: ("full" | "small")[];
+  gpuConfigs: ("full" | "small")[];
+  kernels: "p2p" | "stock";
+  backend: "wasm" | "cpu";
+  blas: string;
+  torchDevice?: "cpu" | "cuda";
+  profile: boolean;
+}
+
+function int(v: string | undefined, flag: string, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw new RangeError(
+      `--${flag} must be an integer ≥ ${min}, received "${v}"`,
+    );
   }
-  if (values.child) {
-    console.log(JSON.stringify(await runMode(JSON.parse(values.child))));
-    return;
+  return n;
+}
+
+function oneOf<T extends string>(
+  v: string | undefined,
+  flag: string,
+  choices: readonly T[],
+): T {
+  if (!choices.includes(v as T)) {
+    throw new RangeError(
+      `--${flag} must be one of ${choices.join(", ")}, received "${v}"`,
+    );
   }
-  const int = (v: string | undefined, flag: string, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new RangeError(
-        `--${flag} must be an integer ≥ ${min}, received "${v}"`,
-      );
-    }
-    return n;
-  };
-  const oneOf = <T extends string>(
-    v: string | undefined,
-    flag: string,
-    choices: readonly T[],
-  ): T => {
-    if (!choices.includes(v as T)) {
-      throw new RangeError(
-        `--${flag} must be one of ${choices.join(", ")}, received "${v}"`,
-      );
-    }
-    return v as T;
-  };
-  const steps = int(values.steps, "steps", 1);
-  const warmup = int(values.warmup, "warmup", 0);
-  const webgpuSteps = int(values["webgpu-steps"], "webgpu-steps", 1);
+  return v as T;
+}
+
+/** The configurations a `--config` / `--webgpu` value names. */
+function configsOf(v: string | undefined, flag: string): ("full" | "small")[] {
+  const c = oneOf(v, flag, ["full", "small", "both", "none"]);
+  return c === "both" ? ["full", "small"] : c === "none" ? [] : [c];
+}
+
+function benchPlan(values: Values): BenchPlan {
   const cores = navigator.hardwareConcurrency ?? 1;
-  const threadList = values.threads === "none"
-    ? []
-    : (values.threads ?? (cores > 1 ? `${cores},1` : "1")).split(",").map((
-      t,
-    ) => int(t.trim(), "threads", 1));
-  const which = (v: string) =>
-    v === "both"
-      ? ["full", "small"] as ("full" | "small")[]
-      : v === "none"
+  return {
+    steps: int(values.steps, "steps", 1),
+    warmup: int(values.warmup, "warmup", 0),
+    rounds: int(values.rounds, "rounds", 1),
+    webgpuSteps: int(values["webgpu-steps"], "webgpu-steps", 1),
+    cores,
+    threadList: values.threads === "none"
       ? []
-      : [v as "full" | "small"];
-  const cpuConfigs = which(
-    oneOf(values.config, "config", ["full", "small", "both", "none"]),
-  );
-  const gpuConfigs = which(
-    oneOf(values.webgpu, "webgpu", ["full", "small", "both", "none"]),
-  );
-  const kernels = oneOf(values.kernels, "kernels", ["p2p", "stock"] as const);
-  const backend = oneOf(values.backend, "backend", ["wasm", "cpu"] as const);
-  const torchDevice = values["torch-device"] === undefined
-    ? undefined
-    : oneOf(values["torch-device"], "torch-device", ["cpu", "cuda"] as const);
-
-  const loadBefore = loadAverage();
-  const torch = new Map<number, TorchResult>();
-  let torchCuda: TorchResult | undefined;
-  let torchNote = "";
-  const withTorch = !values["no-torch"] && await torchAvailable();
-  if (values["no-torch"]) torchNote = "PyTorch skipped (--no-torch)";
-  else if (!withTorch) {
-    torchNote =
-      `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`;
-  }
-  // p2p and PyTorch alternate, one configuration and thread count at a time,
-  // round after round, so that both see about the same machine: its speed
-  // drifts by up to ~20 % over minutes (other virtual machines on the host).
-  const rounds = int(values.rounds, "rounds", 1);
-  const cpu = await cpuRounds({
-    rounds,
-    threadList,
-    configs: cpuConfigs,
-    spec: { backend, kernels, blas: values.blas!, steps, warmup },
+      : (values.threads ?? (cores > 1 ? `${cores},1` : "1")).split(",").map(
+        (t) => int(t.trim(), "threads", 1),
+      ),
+    cpuConfigs: configsOf(values.config, "config"),
+    gpuConfigs: configsOf(values.webgpu, "webgpu"),
+    kernels: oneOf(values.kernels, "kernels", ["p2p", "stock"] as const),
+    backend: oneOf(values.backend, "backend", ["wasm", "cpu"] as const),
+    blas: values.blas!,
+    torchDevice: values["torch-device"] === undefined
+      ? undefined
+      : oneOf(values["torch-device"], "torch-device", ["cpu", "cuda"] as const),
     profile: values.profile!,
-    withTorch,
-  });
-  const cpuRuns = cpu.runs;
-  for (const [t, r] of cpu.torch) torch.set(t, r);
-  torchNote += cpu.note;
-  const gpuRuns: ModeResult[] = [];
-  let gpuNote = "";
-  if (gpuConfigs.length) {
-    const probe = await probeGpu();
-    if (!probe.adapter) gpuNote = `WebGPU rows skipped: ${probe.description}`;
-    else {
-      for (const k of ["stock", "p2p"] as const) {
-        gpuRuns.push(
-          await runModeInChild({
-            backend: "webgpu",
-            threads: cores,
-            kernels: k,
-            blas: "off",
-            configs: gpuConfigs,
-            steps: webgpuSteps,
-            warmup: 1,
-            profile: values.profile!,
-          }),
-        );
-      }
-    }
-  }
-  if (withTorch) {
-    if (torchDevice === "cuda" && gpuConfigs.length) {
-      console.error("PyTorch CUDA …");
-      try {
-        torchCuda = await benchTorch(
-          gpuConfigs.map((n) => CONFIGS[n]),
-          steps,
-          warmup,
-          cores,
-          "cuda",
-        );
-      } catch (e) {
-        torchNote += `PyTorch CUDA failed: ${(e as Error).message}`;
-      }
-    }
-  }
-  const loadAfter = loadAverage();
+  };
+}
 
+/** The WebGPU rows' runs (stock kernels, then p2p's), or why there are none. */
+async function gpuModes(
+  plan: BenchPlan,
+): Promise<{ runs: ModeResult[]; note: string }> {
+  const runs: ModeResult[] = [];
+  if (!plan.gpuConfigs.length) return { runs, note: "" };
+  const probe = await probeGpu();
+  if (!probe.adapter) {
+    return { runs, note: `WebGPU rows skipped: ${probe.description}` };
+  }
+  for (const k of ["stock", "p2p"] as const) {
+    runs.push(
+      await runModeInChild({
+        backend: "webgpu",
+        threads: plan.cores,
+        kernels: k,
+        blas: "off",
+        configs: plan.gpuConfigs,
+        steps: plan.webgpuSteps,
+        warmup: 1,
+        profile: plan.profile,
+      }),
+    );
+  }
+  return { runs, note: "" };
+}
+
+/** Everything the report shows. */
+interface BenchRuns {
+  cpuRuns: ModeResult[];
+  gpuRuns: ModeResult[];
+  torch: Map<number, TorchResult>;
+  torchCuda?: TorchResult;
+  notes: string[];
+  loadBefore: string;
+  loadAfter: string;
+}
+
+/** The table's rows: CPU configurations, then WebGPU ones. */
+function tableRows(plan: BenchPlan, runs: BenchRuns): Row[] {
   const rows: Row[] = [[
     "config",
     "run",
@@ -863,22 +857,21 @@ async function main(): Promise<void> {
     "tensors Δ (train / infer)",
     "step peak MiB",
   ]];
-  for (const name of cpuConfigs) {
+  for (const name of plan.cpuConfigs) {
     const c = CONFIGS[name];
-    for (const run of cpuRuns) {
+    for (const run of runs.cpuRuns) {
       const r = run.results[name];
       const t = run.spec.threads;
+      const stock = run.spec.kernels === "stock" ? " (stock kernels)" : "";
       rows.push(
         resultRow(
           c,
-          `p2p ${run.spec.backend}${
-            run.spec.kernels === "stock" ? " (stock kernels)" : ""
-          }, ${threadWord(t)}`,
+          `p2p ${run.spec.backend}${stock}, ${threadWord(t)}`,
           r,
           run.peak,
         ),
       );
-      const tr = torch.get(t);
+      const tr = runs.torch.get(t);
       if (tr) {
         rows.push(
           ...torchRows(c, tr, r, `PyTorch ${tr.torch}, ${threadWord(t)}`),
@@ -886,23 +879,13 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const name of gpuConfigs) {
+  const [stock, p2p] = runs.gpuRuns;
+  for (const name of stock && p2p ? plan.gpuConfigs : []) {
     const c = CONFIGS[name];
-    const [stock, p2p] = gpuRuns;
-    if (!stock || !p2p) break;
-    rows.push(
-      resultRow(
-        c,
-        "p2p webgpu, stock tfjs kernels",
-        stock.results[name],
-        stock.peak,
-      ),
-    );
-    rows.push(
-      resultRow(c, "p2p webgpu, p2p kernels", p2p.results[name], p2p.peak),
-    );
     const s = stock.results[name];
     const q = p2p.results[name];
+    rows.push(resultRow(c, "p2p webgpu, stock tfjs kernels", s, stock.peak));
+    rows.push(resultRow(c, "p2p webgpu, p2p kernels", q, p2p.peak));
     rows.push([
       configLabel(c),
       "**stock ÷ p2p kernels** (speed-up, medians)",
@@ -915,58 +898,131 @@ async function main(): Promise<void> {
       "",
       "",
     ]);
-    if (torchCuda) {
+    const cuda = runs.torchCuda;
+    if (cuda) {
       rows.push(
         ...torchRows(
           c,
-          torchCuda,
+          cuda,
           q,
-          `PyTorch ${torchCuda.torch} ${torchCuda.device ?? "cuda"}`,
+          `PyTorch ${cuda.torch} ${cuda.device ?? "cuda"}`,
         ),
       );
     }
   }
+  return rows;
+}
+
+/** The report: what ran where, the table, and the profiles when asked. */
+function report(plan: BenchPlan, runs: BenchRuns): string {
   const when = new Date().toISOString().replace("T", " ").slice(0, 16) + " UTC";
-  const torchLines = [...torch.values(), ...(torchCuda ? [torchCuda] : [])]
-    .map((t) =>
-      `PyTorch ${t.torch} (${t.device ?? "cpu"}): ${
-        threadWord(t.threads)
-      }; its matmul peak ${
-        t.matmul_gflops.toFixed(1)
-      } GFLOP/s (torch.mm 2048²; PyTorch rows' % peak use it).`
-    );
+  const all = [...runs.cpuRuns, ...runs.gpuRuns];
+  const torchLines = [
+    ...runs.torch.values(),
+    ...(runs.torchCuda ? [runs.torchCuda] : []),
+  ].map((t) =>
+    `- PyTorch ${t.torch} (${t.device ?? "cpu"}): ${
+      threadWord(t.threads)
+    }; its matmul peak ${
+      t.matmul_gflops.toFixed(1)
+    } GFLOP/s (torch.mm 2048²; PyTorch rows' % peak use it).`
+  );
   const lines = [
     `Measured ${when} on ${machine()}; Deno ${Deno.version.deno}.`,
-    ...[...cpuRuns, ...gpuRuns].map((r) =>
+    ...all.map((r) =>
       `- p2p ${r.spec.backend}, ${r.spec.kernels} kernels, ${
         threadWord(r.spec.threads)
       }: ${r.engine}; matmul peak ${r.peak.toFixed(1)} GFLOP/s (tf.matMul ${
         r.spec.backend === "webgpu" ? 1024 : 2048
       }²).`
     ),
-    ...torchLines.map((l) => `- ${l}`),
-    ...(torchNote ? [`- ${torchNote.trim()}`] : []),
-    ...(gpuNote ? [`- ${gpuNote}`] : []),
-    `- ${rounds} rounds of ${steps} timed runs after ${warmup} warm-up, p2p and PyTorch alternating by configuration and thread count (WebGPU: ${webgpuSteps} after 1); load average ${loadBefore} before, ${loadAfter} after` +
+    ...torchLines,
+    ...runs.notes.filter((n) => n.trim()).map((n) => `- ${n.trim()}`),
+    `- ${plan.rounds} rounds of ${plan.steps} timed runs after ${plan.warmup} warm-up, p2p and PyTorch alternating by configuration and thread count (WebGPU: ${plan.webgpuSteps} after 1); load average ${runs.loadBefore} before, ${runs.loadAfter} after` +
     " (other processes share the CPU when it is above ~0.3). Step peak MiB: live tensors at the peak of one training step (weights, Adam state, intermediates; `tf.profile`).",
     "",
-    markdownTable(rows),
+    markdownTable(tableRows(plan, runs)),
   ];
   let block = lines.join("\n");
-  if (values.profile) {
-    for (const run of [...cpuRuns, ...gpuRuns]) {
-      for (const [name, r] of Object.entries(run.results)) {
-        const p = r.profile!;
-        const what =
-          `${name}, ${run.spec.backend} ${run.spec.kernels} kernels, ${
-            threadWord(run.spec.threads)
-          }`;
-        block += `\n\n### Per-kernel profile, ${what}\n\n` +
-          profileTable("one training step", p.train, run.peak) + "\n" +
-          profileTable("one G inference", p.infer, run.peak);
-      }
+  if (!plan.profile) return block;
+  for (const run of all) {
+    for (const [name, r] of Object.entries(run.results)) {
+      const p = r.profile!;
+      const what = `${name}, ${run.spec.backend} ${run.spec.kernels} kernels, ${
+        threadWord(run.spec.threads)
+      }`;
+      block += `\n\n### Per-kernel profile, ${what}\n\n` +
+        profileTable("one training step", p.train, run.peak) + "\n" +
+        profileTable("one G inference", p.infer, run.peak);
     }
   }
+  return block;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseBenchArgs(Deno.args);
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (values.child) {
+    console.log(JSON.stringify(await runMode(JSON.parse(values.child))));
+    return;
+  }
+  const plan = benchPlan(values);
+  const loadBefore = loadAverage();
+  const notes: string[] = [];
+  const withTorch = !values["no-torch"] && await torchAvailable();
+  if (values["no-torch"]) notes.push("PyTorch skipped (--no-torch)");
+  else if (!withTorch) {
+    notes.push(
+      `PyTorch not run: ${PYTHON} cannot import torch (apt-get install python3-torch)`,
+    );
+  }
+  // p2p and PyTorch alternate, one configuration and thread count at a time,
+  // round after round, so that both see about the same machine: its speed
+  // drifts by up to ~20 % over minutes (other virtual machines on the host).
+  const cpu = await cpuRounds({
+    rounds: plan.rounds,
+    threadList: plan.threadList,
+    configs: plan.cpuConfigs,
+    spec: {
+      backend: plan.backend,
+      kernels: plan.kernels,
+      blas: plan.blas,
+      steps: plan.steps,
+      warmup: plan.warmup,
+    },
+    profile: plan.profile,
+    withTorch,
+  });
+  notes.push(cpu.note);
+  const gpu = await gpuModes(plan);
+  notes.push(gpu.note);
+  let torchCuda: TorchResult | undefined;
+  if (withTorch && plan.torchDevice === "cuda" && plan.gpuConfigs.length) {
+    console.error("PyTorch CUDA …");
+    try {
+      torchCuda = await benchTorch(
+        plan.gpuConfigs.map((n) => CONFIGS[n]),
+        plan.steps,
+        plan.warmup,
+        plan.cores,
+        "cuda",
+      );
+    } catch (e) {
+      notes.push(`PyTorch CUDA failed: ${(e as Error).message}`);
+    }
+  }
+  const block = report(plan, {
+    cpuRuns: cpu.runs,
+    gpuRuns: gpu.runs,
+    torch: cpu.torch,
+    torchCuda,
+    notes,
+    loadBefore,
+    loadAfter: loadAverage(),
+  });
   console.log(block);
   if (values.write) console.error(`written to ${await writeResults(block)}`);
 }
