@@ -185,9 +185,10 @@ export async function matmulPeak(n = 2048, reps = 5): Promise<number> {
 }
 
 /**
- * G inferences timed per training step timed, here and in
- * `torch_bench.py` alike: an inference is ~1/8 of a step, and its median
- * needs more samples to hold still on a machine whose speed drifts.
+ * G inferences timed per training step timed, here and (passed as
+ * `--infer-steps`) in `torch_bench.py` alike: an inference is ~1/8 of a
+ * step, and its median needs more samples to hold still on a machine whose
+ * speed drifts.
  */
 export const INFER_RUNS_PER_STEP = 4;
 
@@ -295,6 +296,8 @@ export async function benchTorch(
       String(steps),
       "--warmup",
       String(warmup),
+      "--infer-steps",
+      String(INFER_RUNS_PER_STEP * steps),
       "--threads",
       n,
       "--device",

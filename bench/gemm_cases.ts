@@ -11,7 +11,11 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { ONEDNN_CANDIDATES } from "../backend/kernels/onednn_blas.ts";
+import {
+  ONEDNN_CANDIDATES,
+  ONEDNN_SYMBOLS,
+  OPENMP_SYMBOLS,
+} from "../backend/kernels/onednn_blas.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -37,29 +41,11 @@ for (const n of [...threadList, reps, ...shapes.flat()]) {
   }
 }
 
-const SGEMM = {
-  parameters: [
-    "i8",
-    "i8",
-    "i64",
-    "i64",
-    "i64",
-    "f32",
-    "buffer",
-    "i64",
-    "buffer",
-    "i64",
-    "f32",
-    "buffer",
-    "i64",
-  ],
-  result: "i32",
-} as const;
-let lib: Deno.DynamicLibrary<{ dnnl_sgemm: typeof SGEMM }> | undefined;
+let lib: Deno.DynamicLibrary<typeof ONEDNN_SYMBOLS> | undefined;
 let path = "";
 for (const candidate of ONEDNN_CANDIDATES) {
   try {
-    lib = Deno.dlopen(candidate, { dnnl_sgemm: SGEMM });
+    lib = Deno.dlopen(candidate, ONEDNN_SYMBOLS);
     path = candidate;
     break;
   } catch {
@@ -72,11 +58,9 @@ if (!lib) {
   );
   Deno.exit(1);
 }
-const omp = Deno.dlopen("libgomp.so.1", {
-  omp_set_num_threads: { parameters: ["i32"], result: "void" },
-});
+const omp = Deno.dlopen("libgomp.so.1", OPENMP_SYMBOLS);
 const flush = new Float32Array(16 << 20); // 64 MB: more than the caches
-const ch = (t: boolean) => (t ? 84 : 78); // 'T' : 'N'
+const ch = (t: boolean) => (t ? 84 : 78); // 'T' : 'N' (unsigned bytes)
 
 /** Best ms of `reps` products `C = op(A)·op(B)` (or computed transposed), caches flushed before each. */
 function best(

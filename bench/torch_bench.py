@@ -160,7 +160,7 @@ def matmul_peak(n=2048, reps=5, device=torch.device("cpu")):
     return 2 * n ** 3 / (best / 1000.0) / 1e9
 
 
-def bench_config(cfg, warmup, steps, device=torch.device("cpu")):
+def bench_config(cfg, warmup, steps, infer_steps, device=torch.device("cpu")):
     torch.manual_seed(0)
     g = unet(cfg["depth"], cfg["ngf"])
     d = patch_discriminator(cfg["ndf"])
@@ -180,8 +180,7 @@ def bench_config(cfg, warmup, steps, device=torch.device("cpu")):
         with torch.no_grad():
             g(a)
 
-    # As bench.ts's INFER_RUNS_PER_STEP: four inferences timed per step.
-    infer_ms = timed(infer, warmup, 4 * steps, device)
+    infer_ms = timed(infer, warmup, infer_steps, device)
     return {"train_ms": train_ms, "infer_ms": infer_ms,
             "params_g": sum(p.numel() for p in g.parameters()),
             "params_d": sum(p.numel() for p in d.parameters())}
@@ -192,9 +191,15 @@ def main():
     p.add_argument("--config", choices=["full", "small", "both"], default="both")
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=5)
+    p.add_argument("--infer-steps", type=int, default=None,
+                   help="timed inferences (default: 4 x --steps, as bench.ts)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = p.parse_args()
+    for flag in ("steps", "infer_steps"):
+        value = getattr(args, flag)
+        if value is not None and value < 1:
+            p.error(f"--{flag.replace('_', '-')} must be at least 1, received {value}")
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     if args.device == "cuda" and not torch.cuda.is_available():
@@ -205,7 +210,10 @@ def main():
            "mkldnn": torch.backends.mkldnn.is_available(),
            "matmul_gflops": matmul_peak(device=device), "configs": {}}
     for name in names:
-        out["configs"][name] = bench_config(CONFIGS[name], args.warmup, args.steps, device)
+        out["configs"][name] = bench_config(
+            CONFIGS[name], args.warmup, args.steps,
+            args.infer_steps if args.infer_steps is not None else 4 * args.steps,
+            device)
     json.dump(out, sys.stdout)
     sys.stdout.write("\n")
 

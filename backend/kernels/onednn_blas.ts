@@ -20,7 +20,8 @@ export const ONEDNN_CANDIDATES: readonly string[] = [
   "/usr/lib/x86_64-linux-gnu/libdnnl.so.2",
 ];
 
-const SYMBOLS = {
+/** The oneDNN symbols p2p calls, as `Deno.dlopen` takes them. */
+export const ONEDNN_SYMBOLS = {
   dnnl_sgemm: {
     parameters: [
       "u8",
@@ -41,7 +42,8 @@ const SYMBOLS = {
   },
 } as const;
 
-const OPENMP = {
+/** The OpenMP call that sets oneDNN's threads (libgomp). */
+export const OPENMP_SYMBOLS = {
   omp_set_num_threads: { parameters: ["i32"], result: "void" },
 } as const;
 
@@ -120,8 +122,8 @@ function transposeInto(
 const opened = new Map<
   string,
   {
-    lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-    omp: Deno.DynamicLibrary<typeof OPENMP>;
+    lib: Deno.DynamicLibrary<typeof ONEDNN_SYMBOLS>;
+    omp: Deno.DynamicLibrary<typeof OPENMP_SYMBOLS>;
   }
 >();
 
@@ -133,22 +135,22 @@ function open(
   why: string[],
 ):
   | {
-    lib: Deno.DynamicLibrary<typeof SYMBOLS>;
-    omp: Deno.DynamicLibrary<typeof OPENMP>;
+    lib: Deno.DynamicLibrary<typeof ONEDNN_SYMBOLS>;
+    omp: Deno.DynamicLibrary<typeof OPENMP_SYMBOLS>;
   }
   | undefined {
   const known = opened.get(path);
   if (known) return known;
-  let lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  let lib: Deno.DynamicLibrary<typeof ONEDNN_SYMBOLS>;
   try {
-    lib = Deno.dlopen(path, SYMBOLS);
+    lib = Deno.dlopen(path, ONEDNN_SYMBOLS);
   } catch (e) {
     why.push(`${path}: ${(e as Error).message.split("\n")[0]}`);
     return undefined;
   }
-  let omp: Deno.DynamicLibrary<typeof OPENMP>;
+  let omp: Deno.DynamicLibrary<typeof OPENMP_SYMBOLS>;
   try {
-    omp = Deno.dlopen("libgomp.so.1", OPENMP);
+    omp = Deno.dlopen("libgomp.so.1", OPENMP_SYMBOLS);
   } catch (e) {
     why.push(
       `${path}: no libgomp.so.1 for its threads (${
